@@ -1,0 +1,3 @@
+//! Vendor connectors: one module per vendor.
+
+pub mod openphone;

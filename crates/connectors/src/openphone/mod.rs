@@ -1,0 +1,3 @@
+//! OpenPhone (now "Quo"): inbound webhook verification and payload parsing.
+
+pub mod webhook;
