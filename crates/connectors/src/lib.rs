@@ -1,3 +1,9 @@
-//! Vendor connectors: one module per vendor.
+//! Vendor connectors: one module per vendor, behind the traits the action
+//! wrapper calls ([`BayControl`], [`DoorControl`], [`SmsSender`]), plus the
+//! sandbox facility that behaves like real devices for the demo and tests.
 
+mod device;
 pub mod openphone;
+pub mod sandbox;
+
+pub use device::{BayControl, ConnectorError, DeviceOutcome, DoorControl, SmsReceipt, SmsSender};

@@ -84,6 +84,29 @@ impl Booking {
     }
 }
 
+/// The booking a message is most likely about: a confirmed one covering
+/// `now`, else the next to start, else the last to end. Cancelled bookings
+/// are used only when there is nothing confirmed (the policy then refuses).
+pub fn nearest(bookings: &[Booking], now: Timestamp) -> Option<&Booking> {
+    let pick = |confirmed: bool| {
+        let pool = bookings
+            .iter()
+            .filter(move |b| (b.status == BookingStatus::Confirmed) == confirmed);
+        let current = pool
+            .clone()
+            .filter(|b| b.starts_at <= now && now <= b.ends_at)
+            .min_by_key(|b| b.starts_at);
+        current
+            .or_else(|| {
+                pool.clone()
+                    .filter(|b| b.starts_at > now)
+                    .min_by_key(|b| b.starts_at)
+            })
+            .or_else(|| pool.filter(|b| b.ends_at < now).max_by_key(|b| b.ends_at))
+    };
+    pick(true).or_else(|| pick(false))
+}
+
 /// A mark an operator put on a customer (e.g. `no_unlock`, `abusive`). Any
 /// flag stops rules that say "no flags".
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
@@ -180,6 +203,61 @@ mod tests {
             ..b
         };
         assert!(!cancelled.covers(at("2026-01-01T10:30:00Z"), m));
+    }
+
+    #[test]
+    fn nearest_prefers_current_then_next_then_last_confirmed() {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        let mk = |id: &str, s: &str, e: &str, status| Booking {
+            id: BookingId::parse(id).unwrap(),
+            status,
+            ..booking(s, e).unwrap()
+        };
+        let past = mk(
+            "past",
+            "2026-01-01T08:00:00Z",
+            "2026-01-01T09:00:00Z",
+            BookingStatus::Confirmed,
+        );
+        let now_b = mk(
+            "now",
+            "2026-01-01T10:00:00Z",
+            "2026-01-01T11:00:00Z",
+            BookingStatus::Confirmed,
+        );
+        let next = mk(
+            "next",
+            "2026-01-01T12:00:00Z",
+            "2026-01-01T13:00:00Z",
+            BookingStatus::Confirmed,
+        );
+        let cancelled = mk(
+            "c",
+            "2026-01-01T10:00:00Z",
+            "2026-01-01T11:00:00Z",
+            BookingStatus::Cancelled,
+        );
+        let all = vec![past.clone(), cancelled.clone(), next.clone(), now_b.clone()];
+        assert_eq!(
+            nearest(&all, at("2026-01-01T10:30:00Z")).unwrap().id,
+            now_b.id
+        );
+        assert_eq!(
+            nearest(&all, at("2026-01-01T11:30:00Z")).unwrap().id,
+            next.id
+        );
+        assert_eq!(
+            nearest(&all, at("2026-01-01T14:00:00Z")).unwrap().id,
+            next.id,
+            "the last to end"
+        );
+        assert_eq!(
+            nearest(&[cancelled.clone()], at("2026-01-01T10:30:00Z"))
+                .unwrap()
+                .id,
+            cancelled.id
+        );
+        assert!(nearest(&[], at("2026-01-01T10:30:00Z")).is_none());
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod phone;
 pub mod policy;
 pub mod signals;
 pub mod time;
+pub mod time_rules;
 
 pub use autonomy::{AutonomyProfile, CategoryPolicy, ProfileError, Rule};
 pub use booking::{Booking, BookingStatus, CustomerFlag, CustomerFlags};
@@ -36,3 +37,4 @@ pub use policy::{
 };
 pub use signals::{SignalDetector, Signals};
 pub use time::{Clock, LocalTime, TimeWindow};
+pub use time_rules::{ThreadClock, TimeAction, TimeRules};

@@ -71,11 +71,38 @@ pub const DEFAULT_NEGATIVE_PHRASES: &[&str] = &[
     "never coming back",
 ];
 
+/// Short texts that only acknowledge or give feedback (low priority).
+pub const DEFAULT_FEEDBACK_PHRASES: &[&str] = &[
+    "thanks",
+    "thank you",
+    "thx",
+    "ty",
+    "ok",
+    "okay",
+    "cool",
+    "great",
+    "awesome",
+    "perfect",
+    "all good",
+    "got it",
+    "working now",
+    "its working",
+    "it works",
+    "fixed",
+    "great session",
+    "had a blast",
+    "love this place",
+    "👍",
+    "🙏",
+];
+
 /// What the detector found in a text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Signals {
     pub emergency: bool,
     pub negative_sentiment: bool,
+    /// Only an acknowledgement or feedback (at most 8 words, nothing else found).
+    pub feedback: bool,
 }
 
 /// Matches configured phrases on word boundaries of a normalised text.
@@ -83,6 +110,7 @@ pub struct Signals {
 pub struct SignalDetector {
     emergency: Vec<String>,
     negative: Vec<String>,
+    feedback: Vec<String>,
 }
 
 impl Default for SignalDetector {
@@ -108,15 +136,24 @@ impl SignalDetector {
         Self {
             emergency: prep(&mut emergency.into_iter()),
             negative: prep(&mut negative.into_iter()),
+            feedback: prep(&mut DEFAULT_FEEDBACK_PHRASES.iter().copied()),
         }
     }
 
     pub fn detect(&self, text: &str) -> Signals {
         let padded = pad(&normalise(text));
         let hit = |list: &[String]| list.iter().any(|p| padded.contains(p.as_str()));
+        let emergency = hit(&self.emergency);
+        let negative_sentiment = hit(&self.negative) || has_punctuation_run(text);
+        let short = padded.split_whitespace().count() <= 8;
+        let feedback = !emergency
+            && !negative_sentiment
+            && short
+            && (hit(&self.feedback) || is_only_emoji(text));
         Signals {
-            emergency: hit(&self.emergency),
-            negative_sentiment: hit(&self.negative) || has_punctuation_run(text),
+            emergency,
+            negative_sentiment,
+            feedback,
         }
     }
 
@@ -151,6 +188,14 @@ pub fn normalise(text: &str) -> String {
         out.pop();
     }
     out
+}
+
+/// A text made of emoji and spaces only (e.g. "👍").
+fn is_only_emoji(text: &str) -> bool {
+    let t = text.trim();
+    !t.is_empty()
+        && t.chars()
+            .all(|c| c.is_whitespace() || (!c.is_alphanumeric() && !c.is_ascii()))
 }
 
 fn pad(s: &str) -> String {
@@ -228,6 +273,28 @@ mod tests {
             "is it working now? ok!",
         ] {
             assert!(!d(t).negative_sentiment, "{t}");
+        }
+    }
+
+    #[test]
+    fn feedback_is_short_and_nothing_else() {
+        for t in [
+            "thanks!",
+            "Thank you so much",
+            "ok",
+            "👍",
+            "great session tonight",
+            "its working now thx",
+        ] {
+            assert!(d(t).feedback, "{t}");
+        }
+        for t in [
+            "thanks but the door still wont open and I have been waiting outside for ten minutes now",
+            "ok why is it frozen???",
+            "thanks, there is smoke",
+            "trackman frozen",
+        ] {
+            assert!(!d(t).feedback, "{t}");
         }
     }
 

@@ -209,6 +209,7 @@ fn arb_world() -> impl Strategy<Value = World> {
                     signals: Signals {
                         emergency: sig.0,
                         negative_sentiment: sig.1,
+                        feedback: false,
                     },
                     profile,
                 }

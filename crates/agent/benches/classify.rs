@@ -1,0 +1,2 @@
+//! Criterion benchmark of the local classifier.
+fn main() {}

@@ -1,0 +1,150 @@
+//! Text similarity, the third evidence source: TF-IDF cosine between the
+//! customer's text and each SOP example (title, variants, exact phrases),
+//! over stemmed words without stopwords; an SOP scores its best example.
+
+use std::collections::HashMap;
+
+use super::lexicon::is_stopword;
+use super::text::stem;
+
+/// Query-norm weight of a word no SOP example contains.
+const OOV_IDF: f32 = 1.5;
+
+/// Inverted index of SOP examples.
+#[derive(Debug, Default)]
+pub struct SimIndex {
+    terms: HashMap<String, u32>,
+    idf: Vec<f32>,
+    /// Per term: (example, weight of the term in the unit-length example).
+    postings: Vec<Vec<(u32, f32)>>,
+    example_sop: Vec<u16>,
+    n_sops: usize,
+}
+
+/// The terms of a canonical text: stemmed, stopwords and 1-letter words out.
+pub fn terms(canonical: &str) -> impl Iterator<Item = &str> {
+    canonical
+        .split(' ')
+        .filter(|w| w.len() > 1 && !is_stopword(w))
+        .map(stem)
+}
+
+impl SimIndex {
+    /// `examples`: (SOP index, canonical example text).
+    pub fn new(n_sops: usize, examples: &[(usize, String)]) -> Self {
+        let mut terms: HashMap<String, u32> = HashMap::new();
+        let mut sop_df: Vec<Vec<bool>> = Vec::new();
+        let mut ex_terms: Vec<Vec<u32>> = Vec::with_capacity(examples.len());
+        for (sop, text) in examples {
+            let mut ids: Vec<u32> = Vec::new();
+            for t in self::terms(text) {
+                let next = u32::try_from(terms.len()).unwrap_or(u32::MAX);
+                let id = *terms.entry(t.to_owned()).or_insert(next);
+                if id as usize == sop_df.len() {
+                    sop_df.push(vec![false; n_sops]);
+                }
+                sop_df[id as usize][*sop] = true;
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            ex_terms.push(ids);
+        }
+        let n = n_sops as f32;
+        let idf: Vec<f32> = sop_df
+            .iter()
+            .map(|d| {
+                let df = d.iter().filter(|x| **x).count() as f32;
+                ((n + 1.0) / (df + 0.5)).ln()
+            })
+            .collect();
+        let mut postings = vec![Vec::new(); idf.len()];
+        let mut example_sop = Vec::with_capacity(examples.len());
+        for (e, ((sop, _), ids)) in examples.iter().zip(&ex_terms).enumerate() {
+            example_sop.push(u16::try_from(*sop).unwrap_or(u16::MAX));
+            let norm = ids.iter().map(|&t| idf[t as usize].powi(2)).sum::<f32>().sqrt();
+            if norm == 0.0 {
+                continue;
+            }
+            for &t in ids {
+                postings[t as usize].push((e as u32, idf[t as usize] / norm));
+            }
+        }
+        Self {
+            terms,
+            idf,
+            postings,
+            example_sop,
+            n_sops,
+        }
+    }
+
+    /// Best cosine per SOP into `out` (length = number of SOPs), with the
+    /// number of query terms that example shares, using `scratch` for
+    /// per-example sums. Words the index has never seen count in the query
+    /// norm with a modest weight (`OOV_IDF`): noise, not evidence.
+    pub fn score(&self, canonical: &str, scratch: &mut Vec<(f32, u8)>, out: &mut [(f32, u8)]) {
+        out.iter_mut().for_each(|x| *x = (0.0, 0));
+        let mut q: Vec<u32> = Vec::with_capacity(16);
+        let mut oov: Vec<&str> = Vec::new();
+        for t in terms(canonical) {
+            match self.terms.get(t) {
+                Some(&id) if !q.contains(&id) => q.push(id),
+                Some(_) => {}
+                None if !oov.contains(&t) => oov.push(t),
+                None => {}
+            }
+        }
+        if q.is_empty() {
+            return;
+        }
+        let qnorm = (q.iter().map(|&t| self.idf[t as usize].powi(2)).sum::<f32>()
+            + oov.len() as f32 * OOV_IDF * OOV_IDF)
+            .sqrt();
+        scratch.clear();
+        scratch.resize(self.example_sop.len(), (0.0, 0));
+        for &t in &q {
+            let w = self.idf[t as usize] / qnorm;
+            for &(e, ew) in &self.postings[t as usize] {
+                let x = &mut scratch[e as usize];
+                x.0 += w * ew;
+                x.1 = x.1.saturating_add(1);
+            }
+        }
+        for (e, &(s, n)) in scratch.iter().enumerate() {
+            let sop = self.example_sop[e] as usize;
+            if sop < out.len() && s > out[sop].0 {
+                out[sop] = (s, n);
+            }
+        }
+    }
+
+    pub fn n_sops(&self) -> usize {
+        self.n_sops
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nearest_example_wins() {
+        let idx = SimIndex::new(
+            2,
+            &[
+                (0, "simulator is stuck".into()),
+                (0, "trackman frozen".into()),
+                (1, "where do we park".into()),
+            ],
+        );
+        let (mut scratch, mut out) = (Vec::new(), vec![(0.0, 0); 2]);
+        idx.score("the simulator is stuck", &mut scratch, &mut out);
+        assert!(out[0].0 > 0.99 && out[0].1 == 2, "{out:?}");
+        assert_eq!(out[1], (0.0, 0));
+        idx.score("where can we park the car", &mut scratch, &mut out);
+        assert!(out[1].0 > 0.8 && out[1].0 < 0.99 && out[0].0 == 0.0, "{out:?}");
+        idx.score("nothing in common", &mut scratch, &mut out);
+        assert_eq!(out, vec![(0.0, 0), (0.0, 0)]);
+    }
+}

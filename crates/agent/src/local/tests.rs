@@ -1,0 +1,2 @@
+//! Unit tests of the local classifier: bays, normalisation, precedence,
+//! none texts, emoji, confidence and the async trait.

@@ -1,0 +1,91 @@
+//! `clubos`: the thin command line over the service crates.
+
+mod send;
+mod serve;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "clubos", version, about = "ClubOS: the action-only AI operator for unmanned golf-simulator facilities")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the service (no config: the sandbox demo deployment on SQLite).
+    Serve {
+        /// Deployment config (TOML); also read from CLUBOS_CONFIG.
+        #[arg(long, env = "CLUBOS_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Post a correctly formed (and, with a secret configured, signed)
+    /// OpenPhone `message.received` webhook to a running server.
+    Send {
+        /// The customer's phone number, in any common format.
+        #[arg(long)]
+        from: String,
+        /// The text message.
+        text: String,
+        /// The facility's number the text is sent to (default: the first
+        /// location's number, else the OpenPhone sender).
+        #[arg(long)]
+        to: Option<String>,
+        /// Server base URL (default: from the config's listen address).
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, env = "CLUBOS_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Validate a config file and its autonomy profile.
+    CheckConfig {
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::CheckConfig { file } => check_config(&file),
+        Command::Serve { config } => runtime().and_then(|rt| rt.block_on(serve::run(config))),
+        Command::Send { from, text, to, url, config } => {
+            runtime().and_then(|rt| rt.block_on(send::run(send::Args { from, text, to, url, config })))
+        }
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+fn check_config(file: &std::path::Path) -> anyhow::Result<ExitCode> {
+    match clubos_config::check(file) {
+        Ok(summary) => {
+            println!("{summary}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+/// The deployment: the file given, or the built-in demo.
+pub(crate) fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<clubos_config::Config> {
+    match path {
+        Some(p) => clubos_config::Config::load(p).map_err(|e| anyhow::anyhow!("{e}")),
+        None => Ok(clubos_config::Config::demo()),
+    }
+}

@@ -1,0 +1,92 @@
+//! ClubOS deployment configuration: a TOML file turned into a validated,
+//! typed [`Config`], or a [`ConfigError`] naming the file, the key and why.
+//!
+//! - [`Config::load`] reads the file; every table refuses unknown keys; the
+//!   autonomy profile (`agent.autonomy_profile`, relative to the config
+//!   file) is loaded with `AutonomyProfile::from_json`, or the seed profile.
+//! - [`Config::demo`] is the embedded sandbox deployment.
+//! - The file never holds secrets, only the NAMES of environment variables
+//!   (`*_env`); [`Config::resolve_secrets`] reads them into [`Secrets`].
+//! - [`check`] backs `clubos check-config FILE`.
+//!
+//! Every key, its type, default and meaning: `CONFIG.md` beside this crate.
+
+mod build;
+mod demo;
+mod error;
+mod location;
+mod secrets;
+mod sections;
+mod summary;
+mod validate;
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::{Path, PathBuf};
+
+use clubos_domain::{AutonomyProfile, Limits, LocationId, PhoneNumber};
+
+pub use demo::{DEMO_NAME, DEMO_TOML};
+pub use error::{ConfigError, ErrorKind, Position};
+pub use location::{BayConfig, DoorConfig, LocationConfig};
+pub use secrets::{EnvRequirement, Secret, Secrets};
+pub use sections::{
+    AgentConfig, AnthropicConfig, BookingsConfig, ConnectorsConfig, LlmConfig, NinjaOneConfig,
+    NotifyConfig, OpenAiConfig, OpenPhoneConfig, ServerConfig, SignalsConfig, SlackConfig,
+    SmsConfig, TimeRules, UnifiAccessConfig,
+};
+pub use summary::{LocationSummary, Summary, check};
+pub use values::{
+    BaseUrl, BookingProvider, ConnectorMode, DatabaseUrl, EnvVar, LlmChoice, SqliteSynchronous,
+};
+
+/// A validated deployment. Holds no secret (only variable names), so its
+/// `Debug` is safe to log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file it was loaded from; `None` for [`Config::demo`].
+    pub file: Option<PathBuf>,
+    pub server: ServerConfig,
+    pub agent: AgentConfig,
+    /// Loaded from `agent.autonomy_profile`, or the seed profile.
+    pub autonomy: AutonomyProfile,
+    /// `[limits]`, with `agent.thread_llm_interval_seconds` and
+    /// `agent.max_tokens_per_response` copied in.
+    pub limits: Limits,
+    pub time_rules: TimeRules,
+    pub signals: SignalsConfig,
+    pub llm: LlmConfig,
+    pub connectors: ConnectorsConfig,
+    pub bookings: BookingsConfig,
+    pub notify: NotifyConfig,
+    /// At least one; ids unique.
+    pub locations: Vec<LocationConfig>,
+}
+
+impl Config {
+    /// Reads, parses and validates `path`, then loads the autonomy profile.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::read(path, &e))?;
+        Self::parse(&text, path)
+    }
+
+    /// Like [`Config::load`] for text already read; `path` names the file in
+    /// errors and relative paths are resolved against its directory.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        build::parse(text, path)
+    }
+
+    pub fn location(&self, id: &LocationId) -> Option<&LocationConfig> {
+        self.locations.iter().find(|l| &l.id == id)
+    }
+
+    /// The location whose `phone_number` is `number` (where inbound texts to
+    /// that number belong).
+    pub fn location_by_phone(&self, number: &PhoneNumber) -> Option<&LocationConfig> {
+        self.locations
+            .iter()
+            .find(|l| l.phone_number.as_ref() == Some(number))
+    }
+}

@@ -1,0 +1,160 @@
+//! The running deployment's shared state: configuration, store, clock,
+//! connectors, classifier, live autonomy profile, health and metrics.
+
+use std::sync::{Arc, RwLock};
+
+use clubos_agent::Classifier;
+use clubos_config::{Config, ConnectorMode, LocationConfig, Secret, Secrets};
+use clubos_connectors::openphone::webhook::WebhookSecret;
+use clubos_connectors::sandbox::Sandbox;
+use clubos_connectors::{BayControl, DoorControl, SmsSender};
+use clubos_domain::{AutonomyProfile, ComponentState, Connector, Health, LocationId, SignalDetector};
+use clubos_store::Store;
+use tokio::sync::Notify;
+
+use crate::clock::Clock;
+use crate::health::HealthBoard;
+use crate::metrics::Metrics;
+
+/// The connectors this deployment can use; `None` is not configured.
+#[derive(Debug, Clone, Default)]
+pub struct Connectors {
+    pub bays: Option<Arc<dyn BayControl>>,
+    pub doors: Option<Arc<dyn DoorControl>>,
+    pub sms: Option<Arc<dyn SmsSender>>,
+    /// The sandbox facility, when any connector runs in sandbox mode (its
+    /// devices can be switched to fail or hang through the admin API).
+    pub sandbox: Option<Sandbox>,
+}
+
+impl Connectors {
+    /// Sandbox for every connector whose section says `mode = "sandbox"`.
+    /// Live connectors are wired by the connector issue; until then a live
+    /// section leaves its actions unavailable (they escalate).
+    pub fn from_config(config: &Config, sandbox: Sandbox) -> Self {
+        let c = &config.connectors;
+        let sandboxed = |m: Option<ConnectorMode>| m == Some(ConnectorMode::Sandbox);
+        let mut out = Connectors::default();
+        if sandboxed(c.ninjaone.as_ref().map(|s| s.mode)) {
+            out.bays = Some(Arc::new(sandbox.clone()));
+        }
+        if sandboxed(c.unifi_access.as_ref().map(|s| s.mode)) {
+            out.doors = Some(Arc::new(sandbox.clone()));
+        }
+        if sandboxed(c.openphone.as_ref().map(|s| s.mode)) {
+            out.sms = Some(Arc::new(sandbox.clone()));
+        }
+        if out.bays.is_some() || out.doors.is_some() || out.sms.is_some() {
+            out.sandbox = Some(sandbox);
+        }
+        out
+    }
+
+    pub fn configured(&self, c: Connector) -> bool {
+        match c {
+            Connector::Ninjaone => self.bays.is_some(),
+            Connector::UnifiAccess => self.doors.is_some(),
+            Connector::Openphone => self.sms.is_some(),
+        }
+    }
+}
+
+/// Everything a request handler or worker needs. Shared as `Arc<App>`.
+#[derive(Debug)]
+pub struct App {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub connectors: Connectors,
+    pub classifier: Arc<dyn Classifier>,
+    pub detector: SignalDetector,
+    pub webhook_secrets: Vec<WebhookSecret>,
+    /// Bearer token for `/api/*`; requests are refused when there is none.
+    pub api_token: Option<Secret>,
+    pub metrics: Metrics,
+    pub health: HealthBoard,
+    /// Wakes idle workers when a message is queued.
+    pub wake: Notify,
+    /// Identifies this process's claims in the queue.
+    pub instance: String,
+    profile: RwLock<Arc<AutonomyProfile>>,
+}
+
+/// What [`App::new`] needs besides the configuration.
+#[derive(Debug)]
+pub struct Parts {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub connectors: Connectors,
+    pub classifier: Arc<dyn Classifier>,
+    pub secrets: Secrets,
+    pub profile: AutonomyProfile,
+}
+
+/// Why the deployment could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("connectors.openphone: the webhook secret in {0} is not a valid signing key: {1}")]
+    WebhookSecret(String, String),
+}
+
+impl App {
+    pub fn new(config: Config, parts: Parts) -> Result<Arc<Self>, StartError> {
+        let mut webhook_secrets = Vec::new();
+        if let Some(secret) = &parts.secrets.openphone_webhook_secret {
+            let env = config
+                .connectors
+                .openphone
+                .as_ref()
+                .and_then(|o| o.webhook_secret_env.as_ref())
+                .map_or_else(String::new, |e| e.as_str().to_owned());
+            let parsed = WebhookSecret::parse(secret.expose()).map_err(|e| StartError::WebhookSecret(env, e.to_string()))?;
+            webhook_secrets.push(parsed);
+        }
+        let health = HealthBoard::default();
+        for &c in Connector::ALL {
+            if parts.connectors.configured(c) {
+                health.register(c.as_str(), ComponentState::Healthy, None);
+            } else {
+                health.register(c.as_str(), ComponentState::Down, Some("not configured".into()));
+            }
+        }
+        health.register("llm", ComponentState::Healthy, None);
+        health.register("database", ComponentState::Healthy, None);
+        let detector = config.signals.detector();
+        let instance = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
+        Ok(Arc::new(Self {
+            store: parts.store,
+            clock: parts.clock,
+            connectors: parts.connectors,
+            classifier: parts.classifier,
+            detector,
+            webhook_secrets,
+            api_token: parts.secrets.api_token,
+            metrics: Metrics::default(),
+            health,
+            wake: Notify::new(),
+            instance,
+            profile: RwLock::new(Arc::new(parts.profile)),
+            config,
+        }))
+    }
+
+    /// The autonomy profile in force.
+    pub fn profile(&self) -> Arc<AutonomyProfile> {
+        Arc::clone(&self.profile.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn set_profile(&self, p: AutonomyProfile) {
+        *self.profile.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(p);
+    }
+
+    pub fn location(&self, id: &LocationId) -> Option<&LocationConfig> {
+        self.config.location(id)
+    }
+
+    /// The policy's view of component health.
+    pub fn policy_health(&self) -> Health {
+        self.health.for_policy(|c| self.connectors.configured(c))
+    }
+}

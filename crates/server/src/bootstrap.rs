@@ -1,0 +1,133 @@
+//! Start-up: open and migrate the store, seed the starter SOPs, build the
+//! classifier, restore the autonomy profile set through the API, and
+//! reconcile actions a previous process left in flight.
+
+use std::sync::Arc;
+
+use clubos_agent::{LocalClassifier, Sop, load_starter_sops};
+use clubos_config::{Config, DatabaseUrl, Secrets, SqliteSynchronous};
+use clubos_connectors::sandbox::Sandbox;
+use clubos_domain::{ActionOutcome, AutonomyProfile, ReasonCode, ThreadStatus};
+use clubos_store::{Escalation, NewNotification, Severity, Store, ThreadUpdate};
+use clubos_store_sqlite::{SqliteStore, Synchronous};
+use serde_json::json;
+
+use crate::app::{App, Connectors, Parts, StartError};
+use crate::clock::Clock;
+use crate::http::admin_setting_key;
+
+/// Why start-up failed; each message says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum BootError {
+    #[error("database: {0}")]
+    Store(#[from] clubos_store::StoreError),
+    #[error("server.database_url: PostgreSQL is not supported by this build yet; use sqlite://PATH")]
+    PostgresUnsupported,
+    #[error("SOPs: {0}")]
+    Sops(String),
+    #[error(transparent)]
+    Start(#[from] StartError),
+}
+
+/// Opens the configured database (creating and migrating it).
+pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, BootError> {
+    let sync = match config.server.sqlite_synchronous {
+        SqliteSynchronous::Full => Synchronous::Full,
+        _ => Synchronous::Normal,
+    };
+    match &config.server.database_url {
+        DatabaseUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path, sync)?)),
+        DatabaseUrl::SqliteMemory => Ok(Arc::new(SqliteStore::open_in_memory()?)),
+        DatabaseUrl::Postgres(_) => Err(BootError::PostgresUnsupported),
+    }
+}
+
+/// Everything [`start`] needs from outside.
+#[derive(Debug)]
+pub struct Boot {
+    pub config: Config,
+    pub secrets: Secrets,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub sandbox: Sandbox,
+}
+
+/// Prepares the deployment and returns the shared state.
+pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
+    let now = b.clock.now();
+    let starter: Vec<(String, serde_json::Value)> = load_starter_sops()
+        .iter()
+        .map(|s| Ok((s.id.to_string(), serde_json::to_value(s).map_err(|e| BootError::Sops(e.to_string()))?)))
+        .collect::<Result<_, BootError>>()?;
+    let seeded = b.store.seed_sops(starter, now).await?;
+    if seeded > 0 {
+        tracing::info!(sops = seeded, "starter SOPs loaded");
+    }
+    let sops: Vec<Sop> = b
+        .store
+        .active_sops()
+        .await?
+        .into_iter()
+        .map(|v| serde_json::from_value(v).map_err(|e| BootError::Sops(format!("stored SOP is invalid: {e}"))))
+        .collect::<Result<_, _>>()?;
+    let classifier = LocalClassifier::new(sops).map_err(|e| BootError::Sops(e.to_string()))?;
+    let profile = match b.store.setting(admin_setting_key()).await? {
+        Some(json) => match AutonomyProfile::from_json(&json) {
+            Ok(p) => {
+                tracing::info!("autonomy profile: the one last set through the API (it overrides the file)");
+                p
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "stored autonomy profile is invalid; using the configured one");
+                b.config.autonomy.clone()
+            }
+        },
+        None => b.config.autonomy.clone(),
+    };
+    // One process per SQLite database: claims left by a previous process
+    // are dead, so free them now instead of waiting out their leases.
+    let released = b.store.release_all_claims().await?;
+    if released > 0 {
+        tracing::info!(released, "freed queue claims of the previous process");
+    }
+    let connectors = Connectors::from_config(&b.config, b.sandbox);
+    let app = App::new(b.config, Parts { store: b.store, clock: b.clock, connectors, classifier: Arc::new(classifier), secrets: b.secrets, profile })?;
+    reconcile(&app).await?;
+    Ok(app)
+}
+
+/// Actions recorded as started but never finished: the process stopped
+/// while the device was being called. Their effect is unknown, so they are
+/// never repeated: they are closed as `timeout` and a human is asked.
+pub async fn reconcile(app: &App) -> Result<usize, clubos_store::StoreError> {
+    let pending = app.store.pending_actions().await?;
+    let now = app.clock.now();
+    for a in &pending {
+        let error = "interrupted: ClubOS stopped before the outcome was recorded; the action was not repeated".to_owned();
+        app.store.finish_action(a.id, ActionOutcome::Timeout, Some(error), now).await?;
+        let summary = format!(
+            "{} on {} was in flight when ClubOS stopped; whether it took effect is unknown. Check the device and the customer.",
+            a.kind, a.target
+        );
+        let update = ThreadUpdate {
+            status: Some(ThreadStatus::Escalated),
+            escalation: Some(Escalation { reason: Some(ReasonCode::ActionFailed), summary: summary.clone(), proposal: None }),
+            ..ThreadUpdate::default()
+        };
+        app.store.update_thread(a.thread_id, update, now).await?;
+        let n = NewNotification {
+            kind: "reconciled".into(),
+            severity: Severity::Critical,
+            thread_id: Some(a.thread_id),
+            title: format!("Thread #{}: interrupted {}", a.thread_id, a.kind),
+            body: summary,
+            dedupe_key: None,
+        };
+        app.store.notify(n, now).await?;
+        app.store.audit("system", "action.reconcile", &format!("action:{}", a.id), json!({"kind": a.kind, "target": a.target.to_string()}), now).await?;
+    }
+    if !pending.is_empty() {
+        tracing::warn!(actions = pending.len(), "reconciled actions interrupted by the last stop");
+    }
+    Ok(pending.len())
+}

@@ -1,0 +1,44 @@
+//! The ClubOS service: the OpenPhone webhook and JSON API (axum), the
+//! durable worker that runs OperatorGPT, the action wrapper and the
+//! scheduler. [`serve`] takes a bound listener and a shutdown future, so
+//! tests run the real server on port 0.
+
+pub mod actions;
+pub mod app;
+pub mod bootstrap;
+pub mod clock;
+pub mod health;
+pub mod http;
+pub mod metrics;
+pub mod scheduler;
+pub mod worker;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use app::App;
+
+/// Serves HTTP on `listener` and runs the workers and the scheduler until
+/// `shutdown` completes. In-flight requests and claims are finished first.
+pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let workers = app.config.agent.workers.max(1) as usize;
+    let mut tasks = Vec::with_capacity(workers + 1);
+    for i in 0..workers {
+        tasks.push(tokio::spawn(worker::run(Arc::clone(&app), i, stop_rx.clone())));
+    }
+    tasks.push(tokio::spawn(scheduler::run(Arc::clone(&app), stop_rx.clone())));
+    let router = http::router(Arc::clone(&app));
+    let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+    // Why after the HTTP server: every acknowledged webhook is already in the
+    // database, so the workers can stop between claims without losing work.
+    let _ = stop_tx.send(true);
+    app.wake.notify_waiters();
+    for t in tasks {
+        let _ = t.await;
+    }
+    result
+}

@@ -1,0 +1,107 @@
+//! Prometheus metrics (text exposition at `GET /metrics`).
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DecisionLabels {
+    pub verdict: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ActionLabels {
+    pub kind: String,
+    pub outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TokenLabels {
+    pub location: String,
+    pub model: String,
+}
+
+/// Every metric the service exports.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    pub messages_received: Counter,
+    pub decisions: Family<DecisionLabels, Counter>,
+    pub actions: Family<ActionLabels, Counter>,
+    pub queue_depth: Gauge,
+    pub llm_tokens: Family<TokenLabels, Counter>,
+    /// From the message's arrival to its decision being recorded.
+    pub processing_seconds: Histogram,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::default();
+        let messages_received = Counter::default();
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        let actions = Family::<ActionLabels, Counter>::default();
+        let queue_depth = Gauge::default();
+        let llm_tokens = Family::<TokenLabels, Counter>::default();
+        let buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+        let processing_seconds = Histogram::new(buckets);
+        registry.register("clubos_messages_received", "Inbound customer messages stored", messages_received.clone());
+        registry.register("clubos_decisions", "Decisions by verdict and reason", decisions.clone());
+        registry.register("clubos_actions", "Action attempts by kind and outcome", actions.clone());
+        registry.register("clubos_queue_depth", "Threads waiting in the queue", queue_depth.clone());
+        registry.register("clubos_llm_tokens", "LLM tokens used by location and model", llm_tokens.clone());
+        registry.register(
+            "clubos_processing_seconds",
+            "Time from a message's arrival to its decision",
+            processing_seconds.clone(),
+        );
+        Self { registry, messages_received, decisions, actions, queue_depth, llm_tokens, processing_seconds }
+    }
+}
+
+impl Metrics {
+    pub fn decision(&self, verdict: &str, reason: Option<&str>) {
+        self.decisions
+            .get_or_create(&DecisionLabels { verdict: verdict.to_owned(), reason: reason.unwrap_or("none").to_owned() })
+            .inc();
+    }
+
+    pub fn action(&self, kind: &str, outcome: &str) {
+        self.actions.get_or_create(&ActionLabels { kind: kind.to_owned(), outcome: outcome.to_owned() }).inc();
+    }
+
+    /// The text exposition format.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        // Encoding into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_the_contract_names() {
+        let m = Metrics::default();
+        m.messages_received.inc();
+        m.decision("defer", Some("rate_limited"));
+        m.action("reset_trackman", "success");
+        m.processing_seconds.observe(0.003);
+        let text = m.render();
+        for needle in [
+            "clubos_messages_received_total 1",
+            "clubos_decisions_total{verdict=\"defer\",reason=\"rate_limited\"} 1",
+            "clubos_actions_total{kind=\"reset_trackman\",outcome=\"success\"} 1",
+            "clubos_queue_depth 0",
+            "clubos_processing_seconds_bucket{le=\"0.005\"} 1",
+        ] {
+            assert!(text.contains(needle), "{needle} missing in:\n{text}");
+        }
+    }
+}

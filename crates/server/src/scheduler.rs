@@ -1,0 +1,84 @@
+//! The scheduler: applies the time rules (no resolution within 15 min,
+//! customer waiting more than 5 min, idle more than 30 min) to open threads.
+//! Each pass is a plain function of `now`, so tests drive it with a manual
+//! clock and no sleeping.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clubos_domain::time_rules::{ThreadClock, TimeAction, TimeRules, evaluate};
+use clubos_domain::ThreadStatus;
+use clubos_store::{Escalation, NewNotification, Severity, StoreError, ThreadUpdate};
+use jiff::Timestamp;
+use serde_json::json;
+use tokio::sync::watch;
+
+use crate::app::App;
+
+/// How often the rules run.
+const EVERY: Duration = Duration::from_secs(15);
+
+pub fn rules(app: &App) -> TimeRules {
+    let r = &app.config.time_rules;
+    TimeRules {
+        no_resolution_minutes: r.no_resolution_minutes,
+        customer_waiting_minutes: r.customer_waiting_minutes,
+        idle_timeout_minutes: r.idle_timeout_minutes,
+    }
+}
+
+/// One pass over the open threads at `now`; returns how many changed.
+pub async fn run_time_rules(app: &App, now: Timestamp) -> Result<usize, StoreError> {
+    let rules = rules(app);
+    let mut changed = 0;
+    for t in app.store.open_thread_times().await? {
+        let clock = ThreadClock {
+            status: t.status,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+            last_inbound_at: t.last_inbound_at,
+            last_outbound_at: t.last_outbound_at,
+        };
+        match evaluate(&clock, now, &rules) {
+            None => continue,
+            Some(TimeAction::Escalate(why)) => {
+                let update = ThreadUpdate {
+                    status: Some(ThreadStatus::Escalated),
+                    escalation: Some(Escalation { reason: None, summary: why.clone(), proposal: None }),
+                    ..ThreadUpdate::default()
+                };
+                app.store.update_thread(t.id, update, now).await?;
+                let n = NewNotification {
+                    kind: "time_rule".into(),
+                    severity: Severity::Warning,
+                    thread_id: Some(t.id),
+                    title: format!("Thread #{} needs a human", t.id),
+                    body: why.clone(),
+                    dedupe_key: Some(format!("thread:{}:time_rule", t.id)),
+                };
+                app.store.notify(n, now).await?;
+                app.store.audit("scheduler", "thread.escalate", &format!("thread:{}", t.id), json!({"why": why}), now).await?;
+            }
+            Some(TimeAction::Timeout) => {
+                let update = ThreadUpdate { status: Some(ThreadStatus::Timeout), ..ThreadUpdate::default() };
+                app.store.update_thread(t.id, update, now).await?;
+                app.store.audit("scheduler", "thread.timeout", &format!("thread:{}", t.id), json!({"idle_since": t.updated_at}), now).await?;
+            }
+        }
+        changed += 1;
+    }
+    Ok(changed)
+}
+
+/// Runs the rules every few seconds until shutdown.
+pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+    while !*shutdown.borrow() {
+        if let Err(e) = run_time_rules(&app, app.clock.now()).await {
+            tracing::error!(error = %e, "time rules failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+}

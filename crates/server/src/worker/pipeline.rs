@@ -1,0 +1,404 @@
+//! One claimed thread through OperatorGPT: gate, classify, decide, record,
+//! act, reply — or escalate with a reason, a proposal and a summary.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use clubos_agent::{ClassifierOutput, ClassifyError, ClassifyRequest};
+use clubos_domain::policy::{Decision, Gate, Notice, PolicyInput, Proposed, ThreadFacts, decide, llm_gate};
+use clubos_domain::{
+    ActionKind, ActionOutcome, ActionTarget, Clock as DomainClock, Ledger, ReasonCode, Signals, ThreadStatus, TriggeredBy,
+    Verdict, booking,
+};
+use clubos_store::{
+    ActionRow, ActionStatus, Claim, Escalation, NewAction, NewDecision, NewNotification, Release, Severity, StoreError,
+    ThreadRow, ThreadUpdate, WorkContext,
+};
+use jiff::{SignedDuration, Timestamp};
+use serde_json::{Value, json};
+
+use super::summary;
+use crate::actions::execute;
+use crate::app::App;
+
+/// What the customer hears when a human takes over.
+pub const ACK_TEXT: &str = "Thanks for your message. A team member has been notified and will text you back shortly.";
+const ACTION_FAILED_TEXT: &str =
+    "Sorry, we couldn't fix that automatically. A team member has been alerted and will text you back shortly.";
+
+/// Processes a claimed thread; returns how to hand the queue item back.
+pub async fn process(app: &Arc<App>, claim: &Claim) -> Result<Release, StoreError> {
+    let now = app.clock.now();
+    let ctx = app.store.work_context(claim.thread_id, now, now - SignedDuration::from_hours(24)).await?;
+    if ctx.pending.is_empty() {
+        return Ok(Release::Done);
+    }
+    let ids: Vec<i64> = ctx.pending.iter().map(|m| m.id).collect();
+    let thread = ctx.thread.clone();
+    let status = thread.status;
+    if status.is_human_owned() || status == ThreadStatus::AwaitingHuman {
+        let n = NewNotification {
+            kind: "customer_message".into(),
+            severity: Severity::Info,
+            thread_id: Some(thread.id),
+            title: format!("New message on thread #{} (with a human)", thread.id),
+            body: ctx.pending.iter().map(|m| m.body.as_str()).collect::<Vec<_>>().join("\n"),
+            dedupe_key: Some(format!("thread:{}:message", thread.id)),
+        };
+        app.store.mark_processed(thread.id, ids, Some(n), now).await?;
+        return Ok(Release::Done);
+    }
+    if let Gate::DeferUntil(until) = llm_gate(ctx.last_classified_at, now, app.config.limits.thread_llm_interval()) {
+        let checks = json!([{"name": "llm_interval", "passed": false, "reason": "rate_limited",
+            "detail": {"last_call": ctx.last_classified_at, "interval_seconds": app.config.limits.thread_llm_interval_seconds, "until": until}}]);
+        let d = base(&thread, Vec::new(), now, checks, Verdict::Defer, Some(ReasonCode::RateLimited), "none", false);
+        app.store.commit_decision(d).await?;
+        app.metrics.decision("defer", Some("rate_limited"));
+        return Ok(Release::DeferUntil(until));
+    }
+    let text: String = ctx.pending.iter().map(|m| m.body.as_str()).collect::<Vec<_>>().join("\n");
+    let first_at = ctx.pending[0].at;
+    let signals = app.detector.detect(&text);
+    let booking = booking::nearest(&ctx.bookings, now);
+    let req = ClassifyRequest { text: &text, location: &thread.location, booked_bay: booking.and_then(|b| b.bay) };
+    let started = Instant::now();
+    let timeout = app.config.agent.llm_timeout().unsigned_abs();
+    let out = match tokio::time::timeout(timeout, app.classifier.classify(&req)).await {
+        Ok(Ok(out)) => out,
+        Ok(Err(e)) => return llm_failure(app, &thread, ids, &text, e, now, first_at).await,
+        Err(_) => return llm_failure(app, &thread, ids, &text, ClassifyError::Timeout, now, first_at).await,
+    };
+    app.health.success("llm", now);
+    let latency_ms = started.elapsed().as_millis() as u64;
+    let Some(location) = app.location(&thread.location) else {
+        return Err(StoreError::NotFound(format!("location {} in the configuration", thread.location)));
+    };
+    let input = PolicyInput {
+        classification: &out.classification,
+        booking,
+        flags: &ctx.flags,
+        clock: DomainClock::new(now, &location.timezone),
+        ledger: Ledger(&ctx.ledger),
+        health: app.policy_health(),
+        thread: ThreadFacts { status, failed_ai_actions: ctx.failed_ai_actions },
+        signals,
+        default_door: location.default_door().map(|d| &d.id),
+    };
+    let profile = app.profile();
+    let eval = decide(&input, &profile, &app.config.limits);
+    let checks = serde_json::to_value(&eval.checks).unwrap_or(Value::Null);
+    let mut d = base(&thread, ids, now, checks, Verdict::Escalate, None, &out.model, true);
+    fill_classification(&mut d, &out, latency_ms);
+    let step = Step { app, thread: &thread, ctx: &ctx, text: &text, out: &out, signals, first_at };
+    match eval.decision {
+        Decision::Execute { action, reply } => step.execute(d, action, reply).await?,
+        Decision::Reply { text } => step.reply(d, text).await?,
+        Decision::Escalate { reason, proposal, notice } => step.escalate(d, reason, proposal, notice).await?,
+        Decision::Defer { until, reason } => {
+            d.verdict = Verdict::Defer;
+            d.reason = Some(reason);
+            d.message_ids.clear();
+            app.store.commit_decision(d).await?;
+            app.metrics.decision("defer", Some(reason.as_str()));
+            return Ok(Release::DeferUntil(until));
+        }
+        Decision::LeaveToHuman => app.store.mark_processed(thread.id, d.message_ids, None, now).await?,
+    }
+    Ok(Release::Done)
+}
+
+/// A decision skeleton; the caller fills what the verdict needs.
+#[allow(clippy::too_many_arguments)]
+fn base(thread: &ThreadRow, ids: Vec<i64>, at: Timestamp, checks: Value, verdict: Verdict, reason: Option<ReasonCode>, model: &str, classified: bool) -> NewDecision {
+    NewDecision {
+        thread_id: thread.id,
+        category: None,
+        sub_intent: None,
+        confidence: None,
+        verdict,
+        reason,
+        matched_sop: None,
+        proposed_action: None,
+        reply: None,
+        model: model.to_owned(),
+        tokens_in: 0,
+        tokens_out: 0,
+        cached: false,
+        latency_ms: 0,
+        checks,
+        at,
+        message_ids: ids,
+        classified,
+        thread: ThreadUpdate::default(),
+        actions: Vec::new(),
+        notification: None,
+    }
+}
+
+fn fill_classification(d: &mut NewDecision, out: &ClassifierOutput, latency_ms: u64) {
+    let c = &out.classification;
+    d.category = c.category;
+    d.sub_intent = c.sub_intent.as_ref().map(|s| s.as_str().to_owned());
+    d.confidence = Some(c.confidence.get());
+    d.matched_sop = c.matched_sop.clone();
+    d.proposed_action = Some(c.proposal.name().to_owned());
+    d.reply = c.reply.clone();
+    d.tokens_in = out.tokens_in;
+    d.tokens_out = out.tokens_out;
+    d.cached = out.cached;
+    d.latency_ms = latency_ms;
+    d.thread.category = c.category;
+}
+
+fn reply_action(body: String) -> NewAction {
+    NewAction {
+        kind: ActionKind::SendReply,
+        target: ActionTarget::Customer,
+        booking: None,
+        triggered_by: TriggeredBy::Ai,
+        actor: "ai".into(),
+        body: Some(body),
+        override_reason: None,
+    }
+}
+
+fn pending_row(id: i64, decision_id: Option<i64>, thread: &ThreadRow, a: &NewAction, at: Timestamp) -> ActionRow {
+    ActionRow {
+        id,
+        decision_id,
+        thread_id: thread.id,
+        kind: a.kind,
+        target: a.target.clone(),
+        status: ActionStatus::Pending,
+        triggered_by: a.triggered_by,
+        actor: a.actor.clone(),
+        booking_id: a.booking.clone(),
+        body: a.body.clone(),
+        started_at: at,
+        finished_at: None,
+        error: None,
+        override_reason: a.override_reason.clone(),
+    }
+}
+
+/// The proposal as stored on the thread, for the operator's one tap.
+pub fn proposal_json(p: &Proposed) -> Value {
+    match p {
+        Proposed::Action(a) => json!({"action": {"kind": a.kind, "target": a.target.to_string(), "booking_id": a.booking}}),
+        Proposed::Reply(text) => json!({"reply": text}),
+    }
+}
+
+/// The text the customer gets with an escalation, if any.
+pub fn escalation_notice(reason: ReasonCode, notice: Option<Notice>, signals: Signals) -> Option<String> {
+    match notice {
+        Some(n) => Some(n.to_string()),
+        None if signals.feedback && reason == ReasonCode::NoMatch => None,
+        None => Some(ACK_TEXT.to_owned()),
+    }
+}
+
+async fn llm_failure(app: &App, thread: &ThreadRow, ids: Vec<i64>, text: &str, e: ClassifyError, now: Timestamp, first_at: Timestamp) -> Result<Release, StoreError> {
+    let reason = if matches!(e, ClassifyError::Timeout) { ReasonCode::LlmTimeout } else { ReasonCode::LlmError };
+    tracing::warn!(thread = thread.id, error = %e, "classifier failed; handing to a human");
+    app.health.failure("llm", &e.to_string(), now);
+    let why = format!("the classifier failed ({e}).");
+    let summary = summary(text, None, &[], Some(reason), &why);
+    let checks = json!([{"name": "classifier", "passed": false, "reason": reason, "detail": e.to_string()}]);
+    let mut d = base(thread, ids, now, checks, Verdict::Escalate, Some(reason), app.classifier.name(), true);
+    d.thread = ThreadUpdate {
+        status: Some(ThreadStatus::AwaitingHuman),
+        escalation: Some(Escalation { reason: Some(reason), summary: summary.clone(), proposal: None }),
+        ..ThreadUpdate::default()
+    };
+    d.notification = Some(escalation_notification(thread, reason, &summary, Severity::Warning));
+    d.actions.push(reply_action(ACK_TEXT.to_owned()));
+    let (did, aids) = app.store.commit_decision(d).await?;
+    app.metrics.decision("escalate", Some(reason.as_str()));
+    observe(app, first_at);
+    let row = pending_row(aids[0], Some(did), thread, &reply_action(ACK_TEXT.to_owned()), now);
+    execute(app, &row, thread).await?;
+    Ok(Release::Done)
+}
+
+fn escalation_notification(thread: &ThreadRow, reason: ReasonCode, summary: &str, severity: Severity) -> NewNotification {
+    NewNotification {
+        kind: "escalation".into(),
+        severity,
+        thread_id: Some(thread.id),
+        title: format!("Thread #{} needs a human: {reason}", thread.id),
+        body: summary.to_owned(),
+        dedupe_key: None,
+    }
+}
+
+fn observe(app: &App, first_at: Timestamp) {
+    let secs = app.clock.now().duration_since(first_at).as_secs_f64().max(0.0);
+    app.metrics.processing_seconds.observe(secs);
+}
+
+/// Shared context of the steps after the decision.
+struct Step<'a> {
+    app: &'a Arc<App>,
+    thread: &'a ThreadRow,
+    #[allow(dead_code)]
+    ctx: &'a WorkContext,
+    text: &'a str,
+    out: &'a ClassifierOutput,
+    signals: Signals,
+    first_at: Timestamp,
+}
+
+impl Step<'_> {
+    fn understood(&self) -> String {
+        let c = &self.out.classification;
+        format!(
+            "{}/{}, confidence {:.2}{}",
+            c.category.map_or("none", |c| c.as_str()),
+            c.sub_intent.as_ref().map_or("none", |s| s.as_str()),
+            c.confidence.get(),
+            c.matched_sop.as_ref().map_or(String::new(), |s| format!(", SOP {s}"))
+        )
+    }
+
+    async fn execute(&self, mut d: NewDecision, action: clubos_domain::PlannedAction, reply: Option<String>) -> Result<(), StoreError> {
+        let app = self.app;
+        d.verdict = Verdict::Execute;
+        d.thread.status = Some(ThreadStatus::AwaitingAi);
+        if let ActionTarget::Bay(b) = &action.target {
+            d.thread.bay = Some(*b);
+        }
+        let new = NewAction {
+            kind: action.kind,
+            target: action.target.clone(),
+            booking: action.booking.clone(),
+            triggered_by: TriggeredBy::Ai,
+            actor: "ai".into(),
+            body: None,
+            override_reason: None,
+        };
+        d.actions.push(new.clone());
+        let at = d.at;
+        let (did, aids) = app.store.commit_decision(d).await?;
+        app.metrics.decision("execute", None);
+        observe(app, self.first_at);
+        let done = execute(app, &pending_row(aids[0], Some(did), self.thread, &new, at), self.thread).await?;
+        let outcome = done.status.outcome().unwrap_or(ActionOutcome::Timeout);
+        let attempted = format!("{} {} → {}{}", action.kind, action.target, outcome, done.error.as_ref().map_or(String::new(), |e| format!(" ({e})")));
+        if matches!(outcome, ActionOutcome::Failed | ActionOutcome::Timeout) {
+            let proposal = Proposed::Action(action);
+            return self.follow_up_escalation(did, ReasonCode::ActionFailed, Some(proposal), attempted, "the device action did not succeed.", Some(ACTION_FAILED_TEXT)).await;
+        }
+        let text = reply.unwrap_or_else(|| default_success_text(&done));
+        self.send_follow_up_reply(did, text, attempted).await
+    }
+
+    async fn reply(&self, mut d: NewDecision, text: String) -> Result<(), StoreError> {
+        let app = self.app;
+        d.verdict = Verdict::Reply;
+        let new = reply_action(text);
+        d.actions.push(new.clone());
+        let at = d.at;
+        let (did, aids) = app.store.commit_decision(d).await?;
+        app.metrics.decision("reply", None);
+        observe(app, self.first_at);
+        let done = execute(app, &pending_row(aids[0], Some(did), self.thread, &new, at), self.thread).await?;
+        self.after_reply(did, &done, "answered from the SOPs".into()).await
+    }
+
+    async fn send_follow_up_reply(&self, did: i64, text: String, attempted: String) -> Result<(), StoreError> {
+        let app = self.app;
+        let now = app.clock.now();
+        let new = reply_action(text);
+        let id = app.store.start_action(self.thread.id, Some(did), new.clone(), now).await?;
+        let done = execute(app, &pending_row(id, Some(did), self.thread, &new, now), self.thread).await?;
+        self.after_reply(did, &done, attempted).await
+    }
+
+    async fn after_reply(&self, did: i64, done: &ActionRow, attempted: String) -> Result<(), StoreError> {
+        let app = self.app;
+        if done.status.outcome().is_some_and(|o| o.may_have_succeeded() && o != ActionOutcome::Timeout) {
+            let update = ThreadUpdate { status: Some(ThreadStatus::AiResolved), ..ThreadUpdate::default() };
+            return app.store.update_thread(self.thread.id, update, app.clock.now()).await;
+        }
+        let attempted = format!("{attempted}; reply by SMS → {}", done.error.as_deref().unwrap_or("failed"));
+        self.follow_up_escalation(did, ReasonCode::ActionFailed, None, attempted, "the reply could not be sent to the customer.", None).await
+    }
+
+    /// Records a second decision (escalate) after an action failed, with the
+    /// proposal to retry, and tells the customer when SMS still works.
+    async fn follow_up_escalation(&self, _did: i64, reason: ReasonCode, proposal: Option<Proposed>, attempted: String, why: &str, customer: Option<&str>) -> Result<(), StoreError> {
+        let app = self.app;
+        let now = app.clock.now();
+        let summary = summary(self.text, Some(&self.understood()), &[attempted], Some(reason), why);
+        let checks = json!([{"name": "action_outcome", "passed": false, "reason": reason, "detail": summary}]);
+        let mut d = base(self.thread, Vec::new(), now, checks, Verdict::Escalate, Some(reason), "policy", false);
+        d.proposed_action = proposal.as_ref().map(|p| match p {
+            Proposed::Action(a) => a.kind.as_str().to_owned(),
+            Proposed::Reply(_) => "reply".to_owned(),
+        });
+        d.thread = ThreadUpdate {
+            status: Some(ThreadStatus::Escalated),
+            escalation: Some(Escalation { reason: Some(reason), summary: summary.clone(), proposal: proposal.as_ref().map(proposal_json) }),
+            ..ThreadUpdate::default()
+        };
+        d.notification = Some(escalation_notification(self.thread, reason, &summary, Severity::Critical));
+        if let Some(text) = customer {
+            d.actions.push(reply_action(text.to_owned()));
+        }
+        let (did, aids) = app.store.commit_decision(d).await?;
+        app.metrics.decision("escalate", Some(reason.as_str()));
+        if let (Some(text), Some(&id)) = (customer, aids.first()) {
+            execute(app, &pending_row(id, Some(did), self.thread, &reply_action(text.to_owned()), now), self.thread).await?;
+        }
+        Ok(())
+    }
+
+    async fn escalate(&self, mut d: NewDecision, reason: ReasonCode, proposal: Option<Proposed>, notice: Option<Notice>) -> Result<(), StoreError> {
+        let app = self.app;
+        d.verdict = Verdict::Escalate;
+        d.reason = Some(reason);
+        if let Some(Proposed::Action(a)) = &proposal {
+            d.proposed_action = Some(a.kind.as_str().to_owned());
+            if let ActionTarget::Bay(b) = &a.target {
+                d.thread.bay = Some(*b);
+            }
+        }
+        let why = match reason {
+            ReasonCode::Emergency => "an emergency was reported.".to_owned(),
+            ReasonCode::NoMatch => "no automated resolution matched.".to_owned(),
+            other => format!("the autonomy policy stopped at `{other}`."),
+        };
+        let summary = summary(self.text, Some(&self.understood()), &[], Some(reason), &why);
+        let severity = match reason {
+            ReasonCode::Emergency => Severity::Critical,
+            ReasonCode::NoMatch if self.signals.feedback => Severity::Info,
+            _ => Severity::Warning,
+        };
+        d.thread.status = Some(ThreadStatus::Escalated);
+        d.thread.escalation = Some(Escalation { reason: Some(reason), summary: summary.clone(), proposal: proposal.as_ref().map(proposal_json) });
+        d.notification = Some(escalation_notification(self.thread, reason, &summary, severity));
+        let customer = escalation_notice(reason, notice, self.signals);
+        if let Some(text) = &customer {
+            d.actions.push(reply_action(text.clone()));
+        }
+        let at = d.at;
+        let (did, aids) = app.store.commit_decision(d).await?;
+        app.metrics.decision("escalate", Some(reason.as_str()));
+        observe(app, self.first_at);
+        if let (Some(text), Some(&id)) = (customer, aids.first()) {
+            execute(app, &pending_row(id, Some(did), self.thread, &reply_action(text), at), self.thread).await?;
+        }
+        Ok(())
+    }
+}
+
+fn default_success_text(done: &ActionRow) -> String {
+    match (&done.kind, &done.target) {
+        (ActionKind::ResetTrackman, ActionTarget::Bay(b)) => {
+            format!("We've reset the TrackMan in bay {b}. Give it about a minute to come back; text us if it doesn't.")
+        }
+        (ActionKind::UnlockDoor, ActionTarget::Door(d)) => format!("The {d} door is unlocked now. Enjoy your session!"),
+        _ => "Done. Text us if anything else needs attention.".to_owned(),
+    }
+}

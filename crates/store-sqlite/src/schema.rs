@@ -1,0 +1,168 @@
+//! Append-only migrations of the SQLite schema. Never edit a migration that
+//! has shipped: add a new one at the end.
+
+use rusqlite::Connection;
+
+/// Each entry runs once, in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    // 1: the service's core tables.
+    r#"
+    CREATE TABLE customers (
+        phone       TEXT PRIMARY KEY,
+        name        TEXT,
+        flags       TEXT NOT NULL DEFAULT '[]',
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE TABLE bookings (
+        id              TEXT PRIMARY KEY,
+        location        TEXT NOT NULL,
+        bay             INTEGER,
+        customer_phone  TEXT NOT NULL,
+        starts_at       INTEGER NOT NULL,
+        ends_at         INTEGER NOT NULL,
+        status          TEXT NOT NULL
+    );
+    CREATE INDEX bookings_by_customer ON bookings(customer_phone, starts_at);
+    CREATE TABLE threads (
+        id                  INTEGER PRIMARY KEY,
+        customer_phone      TEXT NOT NULL,
+        location            TEXT NOT NULL,
+        bay                 INTEGER,
+        status              TEXT NOT NULL,
+        priority            INTEGER NOT NULL,
+        category            TEXT,
+        created_at          INTEGER NOT NULL,
+        updated_at          INTEGER NOT NULL,
+        last_inbound_at     INTEGER,
+        last_outbound_at    INTEGER,
+        last_classified_at  INTEGER,
+        escalation_reason   TEXT,
+        escalation_summary  TEXT,
+        proposal            TEXT,
+        correlation_id      TEXT NOT NULL
+    );
+    CREATE INDEX threads_by_customer ON threads(customer_phone, updated_at);
+    CREATE INDEX threads_by_status ON threads(status, updated_at);
+    CREATE TABLE messages (
+        id           INTEGER PRIMARY KEY,
+        thread_id    INTEGER NOT NULL REFERENCES threads(id),
+        direction    TEXT NOT NULL,
+        body         TEXT NOT NULL,
+        at           INTEGER NOT NULL,
+        author       TEXT NOT NULL,
+        external_id  TEXT,
+        processed    INTEGER NOT NULL DEFAULT 0,
+        decision_id  INTEGER
+    );
+    CREATE INDEX messages_by_thread ON messages(thread_id, id);
+    CREATE INDEX messages_unprocessed ON messages(thread_id) WHERE processed = 0;
+    CREATE TABLE webhook_keys (
+        key          TEXT PRIMARY KEY,
+        received_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE TABLE queue (
+        thread_id    INTEGER PRIMARY KEY REFERENCES threads(id),
+        priority     INTEGER NOT NULL,
+        enqueued_at  INTEGER NOT NULL,
+        available_at INTEGER NOT NULL,
+        claimed_by   TEXT,
+        lease_until  INTEGER,
+        dirty        INTEGER NOT NULL DEFAULT 1,
+        attempts     INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX queue_order ON queue(priority, enqueued_at, thread_id);
+    CREATE TABLE decisions (
+        id               INTEGER PRIMARY KEY,
+        thread_id        INTEGER NOT NULL REFERENCES threads(id),
+        category         TEXT,
+        sub_intent       TEXT,
+        confidence       REAL,
+        verdict          TEXT NOT NULL,
+        reason           TEXT,
+        matched_sop      TEXT,
+        proposed_action  TEXT,
+        reply            TEXT,
+        model            TEXT NOT NULL,
+        tokens_in        INTEGER NOT NULL,
+        tokens_out       INTEGER NOT NULL,
+        cached           INTEGER NOT NULL,
+        latency_ms       INTEGER NOT NULL,
+        checks           TEXT NOT NULL,
+        at               INTEGER NOT NULL
+    );
+    CREATE INDEX decisions_by_thread ON decisions(thread_id, id);
+    CREATE TABLE actions (
+        id               INTEGER PRIMARY KEY,
+        decision_id      INTEGER REFERENCES decisions(id),
+        thread_id        INTEGER NOT NULL REFERENCES threads(id),
+        location         TEXT NOT NULL,
+        kind             TEXT NOT NULL,
+        target           TEXT NOT NULL,
+        status           TEXT NOT NULL,
+        triggered_by     TEXT NOT NULL,
+        actor            TEXT NOT NULL,
+        booking_id       TEXT,
+        body             TEXT,
+        started_at       INTEGER NOT NULL,
+        finished_at      INTEGER,
+        error            TEXT,
+        override_reason  TEXT
+    );
+    CREATE UNIQUE INDEX actions_once_per_decision ON actions(decision_id, kind) WHERE decision_id IS NOT NULL;
+    CREATE INDEX actions_by_location ON actions(location, started_at);
+    CREATE INDEX actions_by_thread ON actions(thread_id, id);
+    CREATE INDEX actions_pending ON actions(status) WHERE status = 'pending';
+    CREATE TABLE notifications (
+        id          INTEGER PRIMARY KEY,
+        kind        TEXT NOT NULL,
+        severity    TEXT NOT NULL,
+        thread_id   INTEGER,
+        title       TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        dedupe_key  TEXT,
+        created_at  INTEGER NOT NULL,
+        acked_at    INTEGER,
+        acked_by    TEXT
+    );
+    CREATE UNIQUE INDEX notifications_open_key ON notifications(dedupe_key) WHERE acked_at IS NULL AND dedupe_key IS NOT NULL;
+    CREATE TABLE audit (
+        id       INTEGER PRIMARY KEY,
+        at       INTEGER NOT NULL,
+        actor    TEXT NOT NULL,
+        action   TEXT NOT NULL,
+        subject  TEXT NOT NULL,
+        detail   TEXT NOT NULL
+    );
+    CREATE TABLE settings (
+        key         TEXT PRIMARY KEY,
+        value       TEXT NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE TABLE sops (
+        id          TEXT NOT NULL,
+        version     INTEGER NOT NULL,
+        status      TEXT NOT NULL,
+        body        TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (id, version)
+    );
+    "#,
+];
+
+/// Brings the schema up to date inside one transaction per migration.
+pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
+    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    if current > MIGRATIONS.len() {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "database schema version {current} is newer than this build ({}); upgrade ClubOS",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(MIGRATIONS.len() - current)
+}

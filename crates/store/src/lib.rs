@@ -1,0 +1,118 @@
+//! ClubOS storage: the [`Store`] trait that every backend implements (one
+//! crate per backend), the rows it reads and writes, and the conformance
+//! suite every backend must pass.
+//!
+//! Every method is one transaction. The contract that matters most:
+//! - `ingest` is durable when it returns: the 2xx of the webhook is sent after.
+//! - `claim` hands a thread to exactly one worker until its lease ends; a
+//!   thread never has two claims, so two messages of one thread are never
+//!   processed at once.
+//! - `commit_decision` records the decision, marks its messages processed and
+//!   records the intent of its actions together, so a crash can never run a
+//!   decision's action twice.
+
+pub mod conformance;
+mod records;
+
+use async_trait::async_trait;
+use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber};
+use jiff::{SignedDuration, Timestamp};
+
+pub use records::*;
+
+/// Errors of a storage backend.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The storage of one deployment.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    // ---- ingest and queue ----
+
+    /// Dedupes, stores the message, joins or opens the thread and enqueues it.
+    async fn ingest(&self, msg: NewInbound) -> Result<Ingested>;
+    /// Queue items waiting (not claimed under a live lease).
+    async fn queue_depth(&self, now: Timestamp) -> Result<u64>;
+    /// Claims the next thread: highest priority first, FIFO within a priority,
+    /// skipping items deferred to the future or under another live lease.
+    async fn claim(&self, worker: &str, now: Timestamp, lease: SignedDuration) -> Result<Option<Claim>>;
+    /// Extends a claim; false when the worker no longer holds it.
+    async fn renew(&self, thread_id: ThreadId, worker: &str, until: Timestamp) -> Result<bool>;
+    /// Hands a claimed thread back.
+    async fn release(&self, thread_id: ThreadId, worker: &str, how: Release, now: Timestamp) -> Result<()>;
+    /// Drops every claim (a single-process backend at start-up: the previous
+    /// process is gone). Returns how many were released.
+    async fn release_all_claims(&self) -> Result<u64>;
+
+    // ---- the worker ----
+
+    /// What the policy needs for a claimed thread; the ledger covers attempts
+    /// since `ledger_since` at the thread's location.
+    async fn work_context(&self, thread_id: ThreadId, now: Timestamp, ledger_since: Timestamp) -> Result<WorkContext>;
+    /// Records a decision with its thread update, action intents and
+    /// notification, and marks its messages processed — atomically.
+    async fn commit_decision(&self, d: NewDecision) -> Result<(DecisionId, Vec<ActionId>)>;
+    /// Marks messages handled without a decision (a human owns the thread),
+    /// raising the notification, if any, in the same transaction.
+    async fn mark_processed(&self, thread_id: ThreadId, message_ids: Vec<i64>, notification: Option<NewNotification>, at: Timestamp) -> Result<()>;
+    /// Records the intent of an action: an operator's (no decision), or a
+    /// decision's follow-up (e.g. the reply after a device action). At most
+    /// one action of each kind per decision.
+    async fn start_action(&self, thread_id: ThreadId, decision_id: Option<DecisionId>, action: NewAction, at: Timestamp) -> Result<ActionId>;
+    /// Records an action's outcome. A successful `send_reply` also stores the
+    /// outbound message.
+    async fn finish_action(&self, id: ActionId, outcome: ActionOutcome, error: Option<String>, at: Timestamp) -> Result<ActionRow>;
+    /// Actions whose outcome was never recorded (for reconciliation).
+    async fn pending_actions(&self) -> Result<Vec<ActionRow>>;
+    /// Attempts at a location since a time (the ledger for operators' actions).
+    async fn ledger(&self, location: &LocationId, since: Timestamp) -> Result<Vec<ActionRecord>>;
+    /// Changes a thread's status, category, bay or escalation.
+    async fn update_thread(&self, thread_id: ThreadId, update: ThreadUpdate, at: Timestamp) -> Result<()>;
+
+    // ---- reads for the API ----
+
+    async fn list_threads(&self, filter: ThreadFilter) -> Result<Vec<ThreadRow>>;
+    async fn thread(&self, id: ThreadId) -> Result<Option<ThreadDetail>>;
+    /// Open threads with their times, for the scheduler's rules.
+    async fn open_thread_times(&self) -> Result<Vec<ThreadTimes>>;
+
+    // ---- bookings and customers ----
+
+    async fn upsert_booking(&self, booking: &Booking) -> Result<()>;
+    /// The customer's bookings overlapping `[from, to]`, any location when `None`.
+    async fn bookings_for(&self, phone: &PhoneNumber, location: Option<&LocationId>, from: Timestamp, to: Timestamp) -> Result<Vec<Booking>>;
+    async fn set_customer(&self, phone: &PhoneNumber, name: Option<String>, flags: CustomerFlags, at: Timestamp) -> Result<CustomerRow>;
+    async fn customer(&self, phone: &PhoneNumber) -> Result<Option<CustomerRow>>;
+
+    // ---- notifications, audit, settings ----
+
+    /// Raises a notification; `None` when an unacknowledged one with the same
+    /// dedupe key already exists.
+    async fn notify(&self, n: NewNotification, at: Timestamp) -> Result<Option<i64>>;
+    async fn notifications(&self, unacked_only: bool) -> Result<Vec<NotificationRow>>;
+    /// False when there is no such notification.
+    async fn ack_notification(&self, id: i64, by: &str, at: Timestamp) -> Result<bool>;
+    async fn audit(&self, actor: &str, action: &str, subject: &str, detail: serde_json::Value, at: Timestamp) -> Result<()>;
+    async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
+    async fn setting(&self, key: &str) -> Result<Option<String>>;
+    async fn put_setting(&self, key: &str, value: &str, at: Timestamp) -> Result<()>;
+
+    // ---- SOPs ----
+
+    /// Active SOP records (JSON bodies).
+    async fn active_sops(&self) -> Result<Vec<serde_json::Value>>;
+    /// Inserts SOPs as active version 1 when the SOP table is empty; returns
+    /// how many were inserted (0 when SOPs already exist).
+    async fn seed_sops(&self, sops: Vec<(String, serde_json::Value)>, at: Timestamp) -> Result<usize>;
+}
