@@ -72,10 +72,7 @@ fn main() -> ExitCode {
             println!("worst misclassifications ({} in all):", report.misses.len());
             for m in report.misses.iter().take(limit) {
                 let mark = if m.category_wrong { "CATEGORY" } else { "sub-intent" };
-                println!(
-                    "- [{mark}] {:.2} expected {} got {}: {:?}",
-                    m.confidence, m.expected, m.got, m.text
-                );
+                println!("- [{mark}] {:.2} expected {} got {}: {:?}", m.confidence, m.expected, m.got, m.text);
                 print!("{}", classifier.explain(&m.text, None));
             }
             println!();
@@ -89,9 +86,5 @@ fn usage(problem: &str) -> ExitCode {
         eprintln!("error: {problem}");
     }
     eprintln!("usage: classifier_eval FILE.jsonl... [--verbose] [--limit N] [--all] | --explain TEXT");
-    if problem.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(2)
-    }
+    if problem.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) }
 }

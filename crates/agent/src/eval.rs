@@ -52,11 +52,7 @@ pub fn parse_samples(jsonl: &str) -> Result<Vec<Sample>, SampleError> {
             "none" => None,
             c => Some(c.parse::<Category>().map_err(|e| err(e.to_string()))?),
         };
-        out.push(Sample {
-            text: raw.text,
-            category,
-            sub_intent: raw.sub_intent,
-        });
+        out.push(Sample { text: raw.text, category, sub_intent: raw.sub_intent });
     }
     Ok(out)
 }
@@ -134,17 +130,13 @@ fn label(c: Option<Category>, sub: Option<&str>) -> String {
 
 /// Classifies every sample and tallies the results.
 pub fn evaluate(c: &LocalClassifier, samples: &[Sample]) -> Report {
-    let mut r = Report {
-        n: samples.len(),
-        ..Report::default()
-    };
+    let mut r = Report { n: samples.len(), ..Report::default() };
     for s in samples {
         let got = c.classify_text(&s.text, None);
         let conf = got.confidence.get();
         let cat_ok = got.category == s.category;
-        let sub_ok = cat_ok
-            && (s.category.is_none()
-                || got.sub_intent.as_ref().map(|x| x.as_str()) == s.sub_intent.as_deref());
+        let sub_ok =
+            cat_ok && (s.category.is_none() || got.sub_intent.as_ref().map(|x| x.as_str()) == s.sub_intent.as_deref());
         r.category_correct += usize::from(cat_ok);
         r.sub_intent_correct += usize::from(sub_ok);
         if conf >= HIGH_CONFIDENCE {
@@ -165,11 +157,7 @@ pub fn evaluate(c: &LocalClassifier, samples: &[Sample]) -> Report {
             });
         }
     }
-    r.misses.sort_by(|a, b| {
-        b.category_wrong
-            .cmp(&a.category_wrong)
-            .then(b.confidence.total_cmp(&a.confidence))
-    });
+    r.misses.sort_by(|a, b| b.category_wrong.cmp(&a.category_wrong).then(b.confidence.total_cmp(&a.confidence)));
     r
 }
 
@@ -204,12 +192,7 @@ impl fmt::Display for Report {
         for (i, (n, ok)) in self.buckets.iter().enumerate() {
             let hi = BUCKETS.get(i + 1).copied().unwrap_or(1.0);
             let close = if i + 1 == BUCKETS.len() { ']' } else { ')' };
-            writeln!(
-                f,
-                "  [{:.2}, {hi:.2}{close}  n={n:<4} accuracy {:>5.1}%",
-                BUCKETS[i],
-                pct(ratio(*ok, *n))
-            )?;
+            writeln!(f, "  [{:.2}, {hi:.2}{close}  n={n:<4} accuracy {:>5.1}%", BUCKETS[i], pct(ratio(*ok, *n)))?;
         }
         writeln!(f, "\nconfusion (rows: expected, columns: predicted)")?;
         write!(f, "  {:>9}", "")?;
@@ -245,8 +228,7 @@ mod tests {
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].category, None);
         assert_eq!(s[1].category, Some(Category::Tech));
-        let e = parse_samples("{\"text\": \"x\", \"category\": \"golf\", \"sub_intent\": null}")
-            .unwrap_err();
+        let e = parse_samples("{\"text\": \"x\", \"category\": \"golf\", \"sub_intent\": null}").unwrap_err();
         assert_eq!(e.line, 1);
         assert!(e.to_string().contains("unknown category"), "{e}");
     }

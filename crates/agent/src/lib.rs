@@ -10,6 +10,6 @@ pub mod sop;
 pub use classifier::{Classifier, ClassifierOutput, ClassifyError, ClassifyRequest};
 pub use local::{BuildError, Explanation, LocalClassifier};
 pub use sop::{
-    Sop, SopAction, SopContext, SopError, SopLoadError, SopTriggers, load_starter_sops,
-    parse_sops, try_load_starter_sops, validate_all,
+    Sop, SopAction, SopContext, SopError, SopLoadError, SopTriggers, load_starter_sops, parse_sops,
+    try_load_starter_sops, validate_all,
 };

@@ -64,9 +64,7 @@ pub struct SopContext {
 }
 
 /// What an SOP does: the device action or message it proposes.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SopAction {
     ResetTrackman,
@@ -148,17 +146,11 @@ impl Sop {
     /// the id matches category and subcategory, title and reply are not
     /// empty, phrase lists are normalised, and every dependency is in `known`.
     pub fn validate(&self, known: &HashSet<SopId>) -> Result<(), SopError> {
-        let err = |field: String, problem: String| SopError {
-            sop: self.id.to_string(),
-            field,
-            problem,
-        };
+        let err = |field: String, problem: String| SopError { sop: self.id.to_string(), field, problem };
         let prefix = self.expected_id_prefix();
         let id = self.id.as_str();
         let id_ok = id == prefix
-            || id
-                .strip_prefix(prefix.as_str())
-                .is_some_and(|rest| rest.starts_with('.') && rest.len() > 1);
+            || id.strip_prefix(prefix.as_str()).is_some_and(|rest| rest.starts_with('.') && rest.len() > 1);
         if !id_ok {
             return Err(err(
                 "id".into(),
@@ -195,10 +187,7 @@ impl Sop {
         }
         for (i, v) in self.triggers.variants.iter().enumerate() {
             if normalise(v).is_empty() {
-                return Err(err(
-                    format!("triggers.variants[{i}]"),
-                    "must contain a letter or digit".into(),
-                ));
+                return Err(err(format!("triggers.variants[{i}]"), "must contain a letter or digit".into()));
             }
         }
         for (i, dep) in self.dependencies.iter().enumerate() {
@@ -230,11 +219,7 @@ pub fn validate_all(sops: &[Sop]) -> Result<(), SopError> {
     let mut known = HashSet::with_capacity(sops.len());
     for sop in sops {
         if !known.insert(sop.id.clone()) {
-            return Err(SopError {
-                sop: sop.id.to_string(),
-                field: "id".into(),
-                problem: "duplicate id".into(),
-            });
+            return Err(SopError { sop: sop.id.to_string(), field: "id".into(), problem: "duplicate id".into() });
         }
     }
     sops.iter().try_for_each(|s| s.validate(&known))
@@ -242,10 +227,7 @@ pub fn validate_all(sops: &[Sop]) -> Result<(), SopError> {
 
 /// Parses one JSON array of SOP records (not yet validated as a set).
 pub fn parse_sops(source_name: &str, json: &str) -> Result<Vec<Sop>, SopLoadError> {
-    serde_json::from_str(json).map_err(|error| SopLoadError::Parse {
-        source_name: source_name.to_owned(),
-        error,
-    })
+    serde_json::from_str(json).map_err(|error| SopLoadError::Parse { source_name: source_name.to_owned(), error })
 }
 
 /// The four starter files, embedded at build time.
@@ -286,11 +268,7 @@ mod window_serde {
     }
 
     pub fn serialize<S: Serializer>(w: &Option<TimeWindow>, s: S) -> Result<S::Ok, S::Error> {
-        w.map(|w| Raw {
-            start: w.start.to_string(),
-            end: w.end.to_string(),
-        })
-        .serialize(s)
+        w.map(|w| Raw { start: w.start.to_string(), end: w.end.to_string() }).serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TimeWindow>, D::Error> {

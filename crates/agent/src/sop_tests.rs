@@ -39,10 +39,7 @@ fn starter_sops_load_and_validate() {
         assert!(sops.iter().any(|s| s.category == *cat), "{cat}");
     }
     assert_eq!(load_starter_sops(), sops);
-    let frozen = sops
-        .iter()
-        .find(|s| s.id.as_str() == "tech.trackman_frozen")
-        .unwrap();
+    let frozen = sops.iter().find(|s| s.id.as_str() == "tech.trackman_frozen").unwrap();
     assert_eq!(frozen.primary_action, SopAction::ResetTrackman);
     assert_eq!(frozen.fallback_action, Some(SopAction::Escalate));
 }
@@ -97,14 +94,8 @@ fn actions_use_snake_case_names() {
         assert_eq!(serde_json::from_value::<SopAction>(json).unwrap(), *a);
     }
     let bay = BayNumber::new(3).ok();
-    assert_eq!(
-        SopAction::ResetTrackman.to_proposal(bay),
-        Proposal::ResetTrackman { bay }
-    );
-    assert_eq!(
-        SopAction::UnlockDoor.to_proposal(bay),
-        Proposal::UnlockDoor { door: None }
-    );
+    assert_eq!(SopAction::ResetTrackman.to_proposal(bay), Proposal::ResetTrackman { bay });
+    assert_eq!(SopAction::UnlockDoor.to_proposal(bay), Proposal::UnlockDoor { door: None });
     assert_eq!(SopAction::SendReply.to_proposal(None), Proposal::Reply);
 }
 
@@ -129,14 +120,16 @@ fn validation_names_sop_field_and_problem() {
     let e = invalid(|v| v["id"] = "tech.black_screen".into(), &[]);
     assert_eq!(e.field, "id");
     assert!(e.problem.contains("tech.trackman_frozen"), "{e}");
-    assert!(parse({
-        let mut v = sample();
-        v["id"] = "tech.trackman_frozen.bedford".into();
-        v
-    })
-    .unwrap()
-    .validate(&known(&[]))
-    .is_ok());
+    assert!(
+        parse({
+            let mut v = sample();
+            v["id"] = "tech.trackman_frozen.bedford".into();
+            v
+        })
+        .unwrap()
+        .validate(&known(&[]))
+        .is_ok()
+    );
     let e = invalid(|v| v["id"] = "tech.trackman_frozenx".into(), &[]);
     assert_eq!(e.field, "id");
 

@@ -1,5 +1,6 @@
 //! `clubos`: the thin command line over the service crates.
 
+mod load;
 mod send;
 mod serve;
 
@@ -9,7 +10,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "clubos", version, about = "ClubOS: the action-only AI operator for unmanned golf-simulator facilities")]
+#[command(
+    name = "clubos",
+    version,
+    about = "ClubOS: the action-only AI operator for unmanned golf-simulator facilities"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -42,9 +47,11 @@ enum Command {
         config: Option<PathBuf>,
     },
     /// Validate a config file and its autonomy profile.
-    CheckConfig {
-        file: PathBuf,
-    },
+    CheckConfig { file: PathBuf },
+    /// Benchmark: drive N signed webhooks through a real server (started as
+    /// a child on a temporary SQLite database, or --url) to decisions,
+    /// sandbox actions and replies; print throughput and latency percentiles.
+    Load(load::Args),
 }
 
 fn main() -> ExitCode {
@@ -55,6 +62,7 @@ fn main() -> ExitCode {
         Command::Send { from, text, to, url, config } => {
             runtime().and_then(|rt| rt.block_on(send::run(send::Args { from, text, to, url, config })))
         }
+        Command::Load(args) => load::run(args),
     };
     match result {
         Ok(code) => code,

@@ -39,12 +39,11 @@ pub async fn run(a: Args) -> anyhow::Result<ExitCode> {
     let url = format!("{}/webhooks/openphone", base.trim_end_matches('/'));
     let mut req = reqwest::Client::new().post(&url).header("content-type", "application/json");
     let secret_env = config.connectors.openphone.as_ref().and_then(|o| o.webhook_secret_env.clone());
-    if let Some(var) = secret_env {
-        if let Ok(value) = std::env::var(var.as_str()) {
-            let secret = WebhookSecret::parse(&value).map_err(|e| anyhow::anyhow!("{}: {e}", var.as_str()))?;
-            for (name, value) in secret.signed_headers(&event_id, now, &body) {
-                req = req.header(name, value);
-            }
+    let secret_value = secret_env.as_ref().and_then(|var| Some((var, std::env::var(var.as_str()).ok()?)));
+    if let Some((var, value)) = secret_value {
+        let secret = WebhookSecret::parse(&value).map_err(|e| anyhow::anyhow!("{}: {e}", var.as_str()))?;
+        for (name, value) in secret.signed_headers(&event_id, now, &body) {
+            req = req.header(name, value);
         }
     }
     let resp = req.body(body).send().await.with_context(|| format!("posting to {url} (is `clubos serve` running?)"))?;

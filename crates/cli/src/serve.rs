@@ -25,12 +25,22 @@ pub async fn run(config_path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let listen = config.server.listen;
     let demo = config.is_demo();
     let db = format!("{:?}", config.server.database_url);
-    let app = start(Boot { config, secrets, store, clock: Arc::new(SystemClock), sandbox: Sandbox::default() })
-        .await
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = start(Boot {
+        config,
+        secrets,
+        store,
+        clock: Arc::new(SystemClock),
+        sandbox: Sandbox::default(),
+        classifier: None,
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("{e}"))?;
     let listener = TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
-    println!("ClubOS is running on http://{addr}{}", if demo { "  (demo deployment: sandbox facility, local classifier)" } else { "" });
+    println!(
+        "ClubOS is running on http://{addr}{}",
+        if demo { "  (demo deployment: sandbox facility, local classifier)" } else { "" }
+    );
     println!("  database: {db}");
     if let Some(t) = &token {
         if generated {

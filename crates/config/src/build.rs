@@ -12,8 +12,7 @@ use crate::Config;
 use crate::error::{ConfigError, ErrorKind};
 use crate::location::RawLocation;
 use crate::sections::{
-    AgentConfig, BookingsConfig, ConnectorsConfig, LlmConfig, NotifyConfig, ServerConfig,
-    SignalsConfig, TimeRules,
+    AgentConfig, BookingsConfig, ConnectorsConfig, LlmConfig, NotifyConfig, ServerConfig, SignalsConfig, TimeRules,
 };
 use crate::values::LlmChoice;
 
@@ -61,28 +60,16 @@ const SHARED: [&str; 2] = ["thread_llm_interval_seconds", "max_tokens_per_respon
 /// are resolved against `file`'s directory.
 pub(crate) fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
     let doc = DeTable::parse(text).map_err(|e| ConfigError::from_toml(file, text, None, &e))?;
-    let raw: RawConfig = toml::from_str(text)
-        .map_err(|e| ConfigError::from_toml(file, text, Some(doc.get_ref()), &e))?;
+    let raw: RawConfig =
+        toml::from_str(text).map_err(|e| ConfigError::from_toml(file, text, Some(doc.get_ref()), &e))?;
     let in_limits = SHARED.map(|k| has_key(doc.get_ref(), "limits", k));
     let dir = file.parent().unwrap_or(Path::new(""));
     let bad = |key: &str, why: String| ConfigError::at(file, key, why);
 
     let a = raw.agent;
     let mut limits = raw.limits;
-    merge(
-        file,
-        SHARED[0],
-        a.thread_llm_interval_seconds,
-        &mut limits.thread_llm_interval_seconds,
-        in_limits[0],
-    )?;
-    merge(
-        file,
-        SHARED[1],
-        a.max_tokens_per_response,
-        &mut limits.max_tokens_per_response,
-        in_limits[1],
-    )?;
+    merge(file, SHARED[0], a.thread_llm_interval_seconds, &mut limits.thread_llm_interval_seconds, in_limits[0])?;
+    merge(file, SHARED[1], a.max_tokens_per_response, &mut limits.max_tokens_per_response, in_limits[1])?;
     limits.validate().map_err(|why| {
         let (k, reason) = why.split_once(' ').unwrap_or(("", why.as_str()));
         let section = match SHARED.iter().position(|s| *s == k) {
@@ -130,20 +117,14 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         if let Some(pin) = &u.pinned_sha256 {
             let hex: String = pin.chars().filter(|c| *c != ':').collect();
             if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-                let why =
-                    "must be the certificate's SHA-256: 64 hex digits, `:` separators allowed";
+                let why = "must be the certificate's SHA-256: 64 hex digits, `:` separators allowed";
                 return Err(bad("connectors.unifi_access.pinned_sha256", why.into()));
             }
             u.pinned_sha256 = Some(hex.to_ascii_lowercase());
         }
     }
 
-    let locations = raw
-        .locations
-        .into_iter()
-        .enumerate()
-        .map(|(i, l)| l.build(file, i))
-        .collect::<Result<_, _>>()?;
+    let locations = raw.locations.into_iter().enumerate().map(|(i, l)| l.build(file, i)).collect::<Result<_, _>>()?;
     let config = Config {
         file: Some(file.to_owned()),
         server: raw.server,
@@ -177,9 +158,7 @@ fn merge<T: Copy + PartialEq + std::fmt::Display>(
         return Err(ConfigError::at(
             file,
             format!("limits.{key}"),
-            format!(
-                "is {limit} but `agent.{key}` is {v}; set it in one place only ([agent] is the documented one)"
-            ),
+            format!("is {limit} but `agent.{key}` is {v}; set it in one place only ([agent] is the documented one)"),
         ));
     }
     *limit = v;
@@ -198,20 +177,13 @@ fn has_key(doc: &DeTable<'_>, table: &str, key: &str) -> bool {
 
 /// Reads and parses the autonomy profile; its errors name that file.
 fn load_profile(file: &Path, path: &Path) -> Result<AutonomyProfile, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        ConfigError::at(
-            file,
-            "agent.autonomy_profile",
-            format!("cannot read {}: {e}", path.display()),
-        )
-    })?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::at(file, "agent.autonomy_profile", format!("cannot read {}: {e}", path.display())))?;
     AutonomyProfile::from_json(&text).map_err(|e| ConfigError {
         file: path.to_owned(),
         key: e.key,
         reason: e.problem,
         position: None,
-        kind: ErrorKind::AutonomyProfile {
-            category: e.category,
-        },
+        kind: ErrorKind::AutonomyProfile { category: e.category },
     })
 }

@@ -34,8 +34,6 @@ impl Config {
 
     /// The file errors are attributed to: the loaded file, or `(built-in demo)`.
     pub(crate) fn display_file(&self) -> PathBuf {
-        self.file
-            .clone()
-            .unwrap_or_else(|| PathBuf::from(DEMO_NAME))
+        self.file.clone().unwrap_or_else(|| PathBuf::from(DEMO_NAME))
     }
 }

@@ -49,11 +49,7 @@ impl fmt::Display for ConfigError {
         write!(f, "{}", self.file.display())?;
         match (&self.kind, self.position) {
             (ErrorKind::Syntax, Some(p)) => {
-                return write!(
-                    f,
-                    ":{}:{}: TOML syntax error: {}",
-                    p.line, p.column, self.reason
-                );
+                return write!(f, ":{}:{}: TOML syntax error: {}", p.line, p.column, self.reason);
             }
             (ErrorKind::AutonomyProfile { category }, _) => {
                 f.write_str(": autonomy profile")?;
@@ -63,11 +59,7 @@ impl fmt::Display for ConfigError {
             }
             _ => {}
         }
-        let sep = if matches!(self.kind, ErrorKind::AutonomyProfile { .. }) {
-            ", "
-        } else {
-            ": "
-        };
+        let sep = if matches!(self.kind, ErrorKind::AutonomyProfile { .. }) { ", " } else { ": " };
         if let Some(k) = &self.key {
             write!(f, "{sep}key `{k}`")?;
         }
@@ -77,13 +69,7 @@ impl fmt::Display for ConfigError {
 
 impl ConfigError {
     pub(crate) fn new(file: &Path, key: Option<String>, reason: impl Into<String>) -> Self {
-        Self {
-            file: file.to_owned(),
-            key,
-            reason: reason.into(),
-            position: None,
-            kind: ErrorKind::Invalid,
-        }
+        Self { file: file.to_owned(), key, reason: reason.into(), position: None, kind: ErrorKind::Invalid }
     }
 
     /// An invalid value at `key`.
@@ -92,35 +78,20 @@ impl ConfigError {
     }
 
     pub(crate) fn read(file: &Path, err: &std::io::Error) -> Self {
-        Self {
-            kind: ErrorKind::Read,
-            ..Self::new(file, None, format!("cannot read the file: {err}"))
-        }
+        Self { kind: ErrorKind::Read, ..Self::new(file, None, format!("cannot read the file: {err}")) }
     }
 
     /// A toml/serde error over `text`; `doc` (when the text parsed) maps the
     /// error's span to a key path.
-    pub(crate) fn from_toml(
-        file: &Path,
-        text: &str,
-        doc: Option<&DeTable<'_>>,
-        err: &toml::de::Error,
-    ) -> Self {
+    pub(crate) fn from_toml(file: &Path, text: &str, doc: Option<&DeTable<'_>>, err: &toml::de::Error) -> Self {
         let span = err.span();
         let position = span.as_ref().map(|s| position(text, s.start));
         let Some(doc) = doc else {
-            return Self {
-                position,
-                kind: ErrorKind::Syntax,
-                ..Self::new(file, None, err.message().trim())
-            };
+            return Self { position, kind: ErrorKind::Syntax, ..Self::new(file, None, err.message().trim()) };
         };
         let path = span.and_then(|s| find_path(doc, &s, ""));
         let (key, reason) = humanize(err.message(), path);
-        Self {
-            position,
-            ..Self::new(file, key, reason)
-        }
+        Self { position, ..Self::new(file, key, reason) }
     }
 }
 
@@ -128,10 +99,7 @@ impl ConfigError {
 fn position(text: &str, offset: usize) -> Position {
     let before = text.get(..offset).unwrap_or(text);
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    Position {
-        line: before.matches('\n').count() + 1,
-        column: before[line_start..].chars().count() + 1,
-    }
+    Position { line: before.matches('\n').count() + 1, column: before[line_start..].chars().count() + 1 }
 }
 
 /// Deepest key whose name or value span holds the error span.
@@ -153,8 +121,7 @@ fn find_in_value(v: &DeValue<'_>, span: &Range<usize>, path: &str) -> Option<Str
         DeValue::Table(t) => find_path(t, span, path),
         DeValue::Array(items) => items.iter().enumerate().find_map(|(i, item)| {
             let p = format!("{path}[{i}]");
-            find_in_value(item.get_ref(), span, &p)
-                .or_else(|| contains(&item.span(), span).then_some(p))
+            find_in_value(item.get_ref(), span, &p).or_else(|| contains(&item.span(), span).then_some(p))
         }),
         _ => None,
     }
@@ -166,20 +133,9 @@ fn contains(outer: &Range<usize>, inner: &Range<usize>) -> bool {
 
 /// `prefix.key`, quoting keys that are not bare TOML keys.
 pub(crate) fn join(prefix: &str, key: &str) -> String {
-    let bare = !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    let key = if bare {
-        key.to_owned()
-    } else {
-        format!("{key:?}")
-    };
-    if prefix.is_empty() {
-        key
-    } else {
-        format!("{prefix}.{key}")
-    }
+    let bare = !key.is_empty() && key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let key = if bare { key.to_owned() } else { format!("{key:?}") };
+    if prefix.is_empty() { key } else { format!("{prefix}.{key}") }
 }
 
 /// Turns serde's wording into the operator's: "missing field" becomes the
@@ -237,9 +193,7 @@ fn between<'a>(s: &'a str, start: &str, end: &str) -> Option<&'a str> {
 /// `api_key`, `client_secret`, `token`, `password`, … (case-insensitive).
 pub(crate) fn looks_secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["key", "secret", "token", "password"]
-        .iter()
-        .any(|s| k.ends_with(s))
+    ["key", "secret", "token", "password"].iter().any(|s| k.ends_with(s))
 }
 
 #[cfg(test)]
@@ -275,14 +229,8 @@ mod tests {
         let e = ConfigError::at(Path::new("clubos.toml"), "server.listen", "bad");
         assert_eq!(e.to_string(), "clubos.toml: key `server.listen`: bad");
         let e = ConfigError {
-            kind: ErrorKind::AutonomyProfile {
-                category: Some("faq".into()),
-            },
-            ..ConfigError::at(
-                Path::new("autonomy.json"),
-                "confidence_threshold",
-                "too big",
-            )
+            kind: ErrorKind::AutonomyProfile { category: Some("faq".into()) },
+            ..ConfigError::at(Path::new("autonomy.json"), "confidence_threshold", "too big")
         };
         assert_eq!(
             e.to_string(),

@@ -9,7 +9,7 @@
 //!   (`*_env`); [`Config::resolve_secrets`] reads them into [`Secrets`].
 //! - [`check`] backs `clubos check-config FILE`.
 //!
-//! Every key, its type, default and meaning: `CONFIG.md` beside this crate.
+//! Every key, its type, default and meaning: `docs/CONFIGURATION.md`.
 
 mod build;
 mod demo;
@@ -33,14 +33,11 @@ pub use error::{ConfigError, ErrorKind, Position};
 pub use location::{BayConfig, DoorConfig, LocationConfig};
 pub use secrets::{EnvRequirement, Secret, Secrets};
 pub use sections::{
-    AgentConfig, AnthropicConfig, BookingsConfig, ConnectorsConfig, LlmConfig, NinjaOneConfig,
-    NotifyConfig, OpenAiConfig, OpenPhoneConfig, ServerConfig, SignalsConfig, SlackConfig,
-    SmsConfig, TimeRules, UnifiAccessConfig,
+    AgentConfig, AnthropicConfig, BookingsConfig, ConnectorsConfig, LlmConfig, NinjaOneConfig, NotifyConfig,
+    OpenAiConfig, OpenPhoneConfig, ServerConfig, SignalsConfig, SlackConfig, SmsConfig, TimeRules, UnifiAccessConfig,
 };
 pub use summary::{LocationSummary, Summary, check};
-pub use values::{
-    BaseUrl, BookingProvider, ConnectorMode, DatabaseUrl, EnvVar, LlmChoice, SqliteSynchronous,
-};
+pub use values::{BaseUrl, BookingProvider, ConnectorMode, DatabaseUrl, EnvVar, LlmChoice, SqliteSynchronous};
 
 /// A validated deployment. Holds no secret (only variable names), so its
 /// `Debug` is safe to log.
@@ -85,8 +82,6 @@ impl Config {
     /// The location whose `phone_number` is `number` (where inbound texts to
     /// that number belong).
     pub fn location_by_phone(&self, number: &PhoneNumber) -> Option<&LocationConfig> {
-        self.locations
-            .iter()
-            .find(|l| l.phone_number.as_ref() == Some(number))
+        self.locations.iter().find(|l| l.phone_number.as_ref() == Some(number))
     }
 }

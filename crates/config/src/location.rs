@@ -84,32 +84,18 @@ impl RawLocation {
         let key = |k: &str| format!("locations[{index}].{k}");
         let name = self.name.trim();
         if name.is_empty() || name.chars().count() > 100 {
-            return Err(ConfigError::at(
-                file,
-                key("name"),
-                "must be 1 to 100 characters",
-            ));
+            return Err(ConfigError::at(file, key("name"), "must be 1 to 100 characters"));
         }
         let timezone = TimeZone::get(&self.timezone).map_err(|_| {
             ConfigError::at(
                 file,
                 key("timezone"),
-                format!(
-                    "unknown time zone {:?}; use an IANA name such as \"America/Halifax\"",
-                    self.timezone
-                ),
+                format!("unknown time zone {:?}; use an IANA name such as \"America/Halifax\"", self.timezone),
             )
         })?;
-        for (k, cap) in [
-            ("daily_token_cap", self.daily_token_cap),
-            ("monthly_token_cap", self.monthly_token_cap),
-        ] {
+        for (k, cap) in [("daily_token_cap", self.daily_token_cap), ("monthly_token_cap", self.monthly_token_cap)] {
             if cap == Some(0) {
-                return Err(ConfigError::at(
-                    file,
-                    key(k),
-                    "must be at least 1; leave it out for no cap",
-                ));
+                return Err(ConfigError::at(file, key(k), "must be at least 1; leave it out for no cap"));
             }
         }
         if let (Some(d), Some(m)) = (self.daily_token_cap, self.monthly_token_cap)
@@ -122,26 +108,15 @@ impl RawLocation {
             ));
         }
         for (i, door) in self.doors.iter().enumerate() {
-            if door
-                .unifi_door_id
-                .as_deref()
-                .is_some_and(|u| u.trim().is_empty())
-            {
-                return Err(ConfigError::at(
-                    file,
-                    key(&format!("doors[{i}].unifi_door_id")),
-                    "must not be empty",
-                ));
+            if door.unifi_door_id.as_deref().is_some_and(|u| u.trim().is_empty()) {
+                return Err(ConfigError::at(file, key(&format!("doors[{i}].unifi_door_id")), "must not be empty"));
             }
         }
         Ok(LocationConfig {
             id: self.id,
             name: name.to_owned(),
             timezone,
-            token_caps: TokenCaps {
-                daily: self.daily_token_cap,
-                monthly: self.monthly_token_cap,
-            },
+            token_caps: TokenCaps { daily: self.daily_token_cap, monthly: self.monthly_token_cap },
             bays: self.bays,
             doors: self.doors,
             phone_number: self.phone_number,

@@ -73,10 +73,7 @@ impl Config {
     /// Reads every named variable through `env` (normally
     /// `&|k| std::env::var(k).ok()`). A required variable that is unset or
     /// empty is an error naming the key and the variable, never a value.
-    pub fn resolve_secrets(
-        &self,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<Secrets, ConfigError> {
+    pub fn resolve_secrets(&self, env: &dyn Fn(&str) -> Option<String>) -> Result<Secrets, ConfigError> {
         let mut s = Secrets::default();
         for (slot, req) in self.slots() {
             let value = env(req.var.as_str()).filter(|v| !v.is_empty());
@@ -104,106 +101,39 @@ impl Config {
         let mut out = Vec::new();
         let mut add = |slot, key, var: Option<&EnvVar>, required| {
             if let Some(var) = var {
-                out.push((
-                    slot,
-                    EnvRequirement {
-                        key,
-                        var: var.clone(),
-                        required,
-                    },
-                ));
+                out.push((slot, EnvRequirement { key, var: var.clone(), required }));
             }
         };
-        add(
-            ApiToken,
-            "server.api_token_env",
-            Some(&self.server.api_token_env),
-            false,
-        );
-        add(
-            DbPassword,
-            "server.database_password_env",
-            self.server.database_password_env.as_ref(),
-            true,
-        );
+        add(ApiToken, "server.api_token_env", Some(&self.server.api_token_env), false);
+        add(DbPassword, "server.database_password_env", self.server.database_password_env.as_ref(), true);
         if let Some(o) = &self.llm.openai {
             let used = self.agent.llm == LlmChoice::OpenAi;
-            add(
-                OpenAi,
-                "llm.openai.api_key_env",
-                o.api_key_env.as_ref(),
-                used,
-            );
+            add(OpenAi, "llm.openai.api_key_env", o.api_key_env.as_ref(), used);
         }
         if let Some(a) = &self.llm.anthropic {
-            add(
-                Anthropic,
-                "llm.anthropic.api_key_env",
-                Some(&a.api_key_env),
-                true,
-            );
+            add(Anthropic, "llm.anthropic.api_key_env", Some(&a.api_key_env), true);
         }
         let c = &self.connectors;
         if let Some(o) = &c.openphone {
             let live = o.mode == ConnectorMode::Live;
-            add(
-                OpenPhoneKey,
-                "connectors.openphone.api_key_env",
-                o.api_key_env.as_ref(),
-                live,
-            );
-            add(
-                OpenPhoneWebhook,
-                "connectors.openphone.webhook_secret_env",
-                o.webhook_secret_env.as_ref(),
-                live,
-            );
+            add(OpenPhoneKey, "connectors.openphone.api_key_env", o.api_key_env.as_ref(), live);
+            add(OpenPhoneWebhook, "connectors.openphone.webhook_secret_env", o.webhook_secret_env.as_ref(), live);
         }
         if let Some(n) = &c.ninjaone {
             let live = n.mode == ConnectorMode::Live;
-            add(
-                NinjaId,
-                "connectors.ninjaone.client_id_env",
-                n.client_id_env.as_ref(),
-                live,
-            );
-            add(
-                NinjaSecret,
-                "connectors.ninjaone.client_secret_env",
-                n.client_secret_env.as_ref(),
-                live,
-            );
+            add(NinjaId, "connectors.ninjaone.client_id_env", n.client_id_env.as_ref(), live);
+            add(NinjaSecret, "connectors.ninjaone.client_secret_env", n.client_secret_env.as_ref(), live);
         }
         if let Some(u) = &c.unifi_access {
             let live = u.mode == ConnectorMode::Live;
-            add(
-                Unifi,
-                "connectors.unifi_access.token_env",
-                u.token_env.as_ref(),
-                live,
-            );
+            add(Unifi, "connectors.unifi_access.token_env", u.token_env.as_ref(), live);
         }
         let b = &self.bookings;
         let external = b.provider != BookingProvider::Local;
-        add(
-            BookingsKey,
-            "bookings.api_key_env",
-            b.api_key_env.as_ref(),
-            external,
-        );
-        add(
-            BookingsWebhook,
-            "bookings.webhook_secret_env",
-            b.webhook_secret_env.as_ref(),
-            external,
-        );
+        add(BookingsKey, "bookings.api_key_env", b.api_key_env.as_ref(), external);
+        add(BookingsWebhook, "bookings.webhook_secret_env", b.webhook_secret_env.as_ref(), external);
         if let Some(sl) = &self.notify.slack {
-            add(
-                Slack,
-                "notify.slack.webhook_url_env",
-                Some(&sl.webhook_url_env),
-                true,
-            );
+            add(Slack, "notify.slack.webhook_url_env", Some(&sl.webhook_url_env), true);
         }
         out
     }

@@ -10,8 +10,7 @@ use jiff::SignedDuration;
 use serde::Deserialize;
 
 use crate::values::{
-    BaseUrl, BookingProvider, ConnectorMode, DatabaseUrl, EnvVar, LlmChoice, SqliteSynchronous,
-    de_listen,
+    BaseUrl, BookingProvider, ConnectorMode, DatabaseUrl, EnvVar, LlmChoice, SqliteSynchronous, de_listen,
 };
 
 /// `[server]`.
@@ -93,20 +92,11 @@ impl Default for TimeRules {
 }
 
 impl TimeRules {
-    pub(crate) const KEYS: [&'static str; 4] = [
-        "no_resolution_minutes",
-        "customer_waiting_minutes",
-        "idle_timeout_minutes",
-        "thread_join_minutes",
-    ];
+    pub(crate) const KEYS: [&'static str; 4] =
+        ["no_resolution_minutes", "customer_waiting_minutes", "idle_timeout_minutes", "thread_join_minutes"];
 
     pub(crate) fn values(&self) -> [u32; 4] {
-        [
-            self.no_resolution_minutes,
-            self.customer_waiting_minutes,
-            self.idle_timeout_minutes,
-            self.thread_join_minutes,
-        ]
+        [self.no_resolution_minutes, self.customer_waiting_minutes, self.idle_timeout_minutes, self.thread_join_minutes]
     }
 
     pub fn no_resolution(&self) -> SignedDuration {
@@ -140,8 +130,7 @@ impl SignalsConfig {
     pub fn detector(&self) -> SignalDetector {
         use clubos_domain::signals::{DEFAULT_EMERGENCY_PHRASES, DEFAULT_NEGATIVE_PHRASES};
         let pick = |list: &Option<Vec<String>>, default: &'static [&'static str]| -> Vec<String> {
-            list.clone()
-                .unwrap_or_else(|| default.iter().map(|s| (*s).to_owned()).collect())
+            list.clone().unwrap_or_else(|| default.iter().map(|s| (*s).to_owned()).collect())
         };
         let (e, n) = (
             pick(&self.emergency_phrases, DEFAULT_EMERGENCY_PHRASES),

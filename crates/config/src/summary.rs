@@ -59,10 +59,7 @@ impl Config {
             connectors: vec![
                 (Connector::Openphone, c.openphone.as_ref().map(|x| x.mode)),
                 (Connector::Ninjaone, c.ninjaone.as_ref().map(|x| x.mode)),
-                (
-                    Connector::UnifiAccess,
-                    c.unifi_access.as_ref().map(|x| x.mode),
-                ),
+                (Connector::UnifiAccess, c.unifi_access.as_ref().map(|x| x.mode)),
             ],
             bookings: self.bookings.provider,
             locations: self
@@ -85,11 +82,7 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "{}: OK", self.file.display())?;
         writeln!(f, "  server: {} (database {})", self.listen, self.database)?;
-        let claude = if self.claude {
-            "configured"
-        } else {
-            "not configured"
-        };
+        let claude = if self.claude { "configured" } else { "not configured" };
         writeln!(f, "  llm: {} (Claude for SOP work: {claude})", self.llm)?;
         match &self.autonomy_profile {
             Some(p) => writeln!(f, "  autonomy profile: {}", p.display())?,

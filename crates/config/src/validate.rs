@@ -25,10 +25,7 @@ impl Config {
 
         let a = &self.agent;
         if !(1..=600).contains(&a.llm_timeout_seconds) {
-            return bad(
-                "agent.llm_timeout_seconds".into(),
-                "must be from 1 to 600".into(),
-            );
+            return bad("agent.llm_timeout_seconds".into(), "must be from 1 to 600".into());
         }
         if !(1..=256).contains(&a.workers) {
             return bad("agent.workers".into(), "must be from 1 to 256".into());
@@ -36,10 +33,7 @@ impl Config {
         if a.thread_llm_interval_seconds != self.limits.thread_llm_interval_seconds
             || a.max_tokens_per_response != self.limits.max_tokens_per_response
         {
-            return bad(
-                "agent".into(),
-                "differs from [limits]; keep them equal".into(),
-            );
+            return bad("agent".into(), "differs from [limits]; keep them equal".into());
         }
         if let Err(why) = self.limits.validate() {
             let (k, reason) = why.split_once(' ').unwrap_or(("", why.as_str()));
@@ -51,10 +45,7 @@ impl Config {
             LlmChoice::Local => ("", false),
         };
         if missing {
-            return bad(
-                "agent.llm".into(),
-                format!("is \"{section}\" but there is no [llm.{section}] section"),
-            );
+            return bad("agent.llm".into(), format!("is \"{section}\" but there is no [llm.{section}] section"));
         }
         if let Some(o) = &self.llm.openai {
             nonempty(&file, "llm.openai.complex_model", Some(&o.complex_model))?;
@@ -65,10 +56,7 @@ impl Config {
         }
         for (k, v) in TimeRules::KEYS.iter().zip(self.time_rules.values()) {
             if !(1..=10_080).contains(&v) {
-                return bad(
-                    format!("time_rules.{k}"),
-                    "must be from 1 to 10080 (a week)".into(),
-                );
+                return bad(format!("time_rules.{k}"), "must be from 1 to 10080 (a week)".into());
             }
         }
         for (k, list) in [
@@ -82,21 +70,12 @@ impl Config {
                     "must not be empty; leave the key out for the built-in list".into(),
                 );
             }
-            if let Some(i) = list
-                .iter()
-                .position(|p| !p.chars().any(char::is_alphanumeric))
-            {
-                return bad(
-                    format!("signals.{k}[{i}]"),
-                    "must contain a letter or digit".into(),
-                );
+            if let Some(i) = list.iter().position(|p| !p.chars().any(char::is_alphanumeric)) {
+                return bad(format!("signals.{k}[{i}]"), "must contain a letter or digit".into());
             }
         }
         if self.bookings.provider == BookingProvider::Http && self.bookings.base_url.is_none() {
-            return bad(
-                "bookings.base_url".into(),
-                "is required when provider is \"http\"".into(),
-            );
+            return bad("bookings.base_url".into(), "is required when provider is \"http\"".into());
         }
         if self.notify.sms.is_some() && self.connectors.openphone.is_none() {
             return bad(
@@ -109,11 +88,7 @@ impl Config {
 
     fn validate_locations(&self, file: &Path) -> Result {
         if self.locations.is_empty() {
-            return Err(ConfigError::at(
-                file,
-                "locations",
-                "at least one [[locations]] table is required",
-            ));
+            return Err(ConfigError::at(file, "locations", "at least one [[locations]] table is required"));
         }
         let mut ids = Seen::default();
         let mut phones = Seen::default();
@@ -127,12 +102,7 @@ impl Config {
             }
             let mut bays = Seen::default();
             for (j, b) in l.bays.iter().enumerate() {
-                bays.once(
-                    file,
-                    &b.number,
-                    at(&format!("bays[{j}].number")),
-                    "bay number",
-                )?;
+                bays.once(file, &b.number, at(&format!("bays[{j}].number")), "bay number")?;
                 if let Some(d) = b.ninjaone_device_id {
                     let key = at(&format!("bays[{j}].ninjaone_device_id"));
                     devices.once(file, &d, key, "NinjaOne device id")?;
@@ -153,17 +123,9 @@ impl Config {
     fn validate_connectors(&self, file: &Path) -> Result {
         let c = &self.connectors;
         let need = |ok: bool, key: &str| {
-            if ok {
-                Ok(())
-            } else {
-                Err(ConfigError::at(file, format!("connectors.{key}"), LIVE))
-            }
+            if ok { Ok(()) } else { Err(ConfigError::at(file, format!("connectors.{key}"), LIVE)) }
         };
-        if let Some(o) = c
-            .openphone
-            .as_ref()
-            .filter(|o| o.mode == ConnectorMode::Live)
-        {
+        if let Some(o) = c.openphone.as_ref().filter(|o| o.mode == ConnectorMode::Live) {
             need(o.base_url.is_some(), "openphone.base_url")?;
             need(o.api_key_env.is_some(), "openphone.api_key_env")?;
             let no_number = self.locations.iter().position(|l| l.phone_number.is_none());
@@ -178,11 +140,7 @@ impl Config {
                 ));
             }
         }
-        if let Some(n) = c
-            .ninjaone
-            .as_ref()
-            .filter(|n| n.mode == ConnectorMode::Live)
-        {
+        if let Some(n) = c.ninjaone.as_ref().filter(|n| n.mode == ConnectorMode::Live) {
             need(n.base_url.is_some(), "ninjaone.base_url")?;
             need(n.client_id_env.is_some(), "ninjaone.client_id_env")?;
             need(n.client_secret_env.is_some(), "ninjaone.client_secret_env")?;
@@ -243,11 +201,7 @@ impl<T> Default for Seen<T> {
 impl<T: Hash + Eq + Clone + std::fmt::Display> Seen<T> {
     fn once(&mut self, file: &Path, value: &T, key: String, what: &str) -> Result {
         if let Some(first) = self.0.get(value) {
-            return Err(ConfigError::at(
-                file,
-                key,
-                format!("duplicate {what} `{value}` (already used at `{first}`)"),
-            ));
+            return Err(ConfigError::at(file, key, format!("duplicate {what} `{value}` (already used at `{first}`)")));
         }
         self.0.insert(value.clone(), key);
         Ok(())

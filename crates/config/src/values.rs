@@ -27,11 +27,9 @@ impl EnvVar {
             Ok(Self(s.to_owned()))
         } else {
             // Never echo the value: it may be the secret itself, pasted by mistake.
-            Err(
-                "must be the NAME of an environment variable (ASCII letters, digits and `_`, \
+            Err("must be the NAME of an environment variable (ASCII letters, digits and `_`, \
                  not starting with a digit), not the secret itself"
-                    .into(),
-            )
+                .into())
         }
     }
 
@@ -127,29 +125,20 @@ impl DatabaseUrl {
                 return Err("needs a file path, such as sqlite://clubos.db".into());
             }
             if path.contains('?') {
-                return Err(
-                    "query parameters are not supported; use `server.sqlite_synchronous`".into(),
-                );
+                return Err("query parameters are not supported; use `server.sqlite_synchronous`".into());
             }
             return Ok(Self::Sqlite(PathBuf::from(path)));
         }
-        let Some(rest) = s
-            .strip_prefix("postgres://")
-            .or_else(|| s.strip_prefix("postgresql://"))
-        else {
+        let Some(rest) = s.strip_prefix("postgres://").or_else(|| s.strip_prefix("postgresql://")) else {
             return Err("must be sqlite://PATH, sqlite::memory: or postgres://…".into());
         };
         let authority = rest.split(['/', '?']).next().unwrap_or_default();
         let userinfo = authority.rsplit_once('@').map(|(u, _)| u);
         let query = rest.split_once('?').map(|(_, q)| q).unwrap_or_default();
-        if userinfo.is_some_and(|u| u.contains(':'))
-            || query.split('&').any(|p| p.starts_with("password="))
-        {
-            return Err(
-                "must not contain a password; name the variable that holds it in \
+        if userinfo.is_some_and(|u| u.contains(':')) || query.split('&').any(|p| p.starts_with("password=")) {
+            return Err("must not contain a password; name the variable that holds it in \
                         `server.database_password_env`"
-                    .into(),
-            );
+                .into());
         }
         let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
         if host.is_empty() && !query.contains("host=") {
@@ -218,9 +207,7 @@ impl<'de> Deserialize<'de> for DatabaseUrl {
 pub(crate) fn de_listen<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
     let s = String::deserialize(d)?;
     s.parse().map_err(|_| {
-        D::Error::custom(format!(
-            "`{s}` is not an IP address and port such as 127.0.0.1:8080 or [::]:8080"
-        ))
+        D::Error::custom(format!("`{s}` is not an IP address and port such as 127.0.0.1:8080 or [::]:8080"))
     })
 }
 
@@ -296,10 +283,7 @@ mod tests {
 
     #[test]
     fn env_var_names_never_echo_the_value() {
-        assert_eq!(
-            EnvVar::parse("OPENAI_API_KEY").unwrap().as_str(),
-            "OPENAI_API_KEY"
-        );
+        assert_eq!(EnvVar::parse("OPENAI_API_KEY").unwrap().as_str(), "OPENAI_API_KEY");
         assert!(EnvVar::parse("_X1").is_ok());
         for bad in ["", "1ABC", "sk-live-abc123", "A B", &"A".repeat(129)] {
             let e = EnvVar::parse(bad).unwrap_err();
@@ -309,12 +293,7 @@ mod tests {
 
     #[test]
     fn base_urls() {
-        assert_eq!(
-            BaseUrl::parse("https://api.openphone.com/")
-                .unwrap()
-                .as_str(),
-            "https://api.openphone.com"
-        );
+        assert_eq!(BaseUrl::parse("https://api.openphone.com/").unwrap().as_str(), "https://api.openphone.com");
         assert!(BaseUrl::parse("https://10.0.0.2:12445").is_ok());
         assert!(BaseUrl::parse("ftp://x").is_err());
         assert!(BaseUrl::parse("https://").is_err());
@@ -325,23 +304,11 @@ mod tests {
     #[test]
     fn database_urls() {
         let p = |s| DatabaseUrl::parse(s);
-        assert_eq!(
-            p("sqlite://clubos.db"),
-            Ok(DatabaseUrl::Sqlite("clubos.db".into()))
-        );
-        assert_eq!(
-            p("sqlite:///var/lib/clubos.db"),
-            Ok(DatabaseUrl::Sqlite("/var/lib/clubos.db".into()))
-        );
+        assert_eq!(p("sqlite://clubos.db"), Ok(DatabaseUrl::Sqlite("clubos.db".into())));
+        assert_eq!(p("sqlite:///var/lib/clubos.db"), Ok(DatabaseUrl::Sqlite("/var/lib/clubos.db".into())));
         assert_eq!(p("sqlite::memory:"), Ok(DatabaseUrl::SqliteMemory));
-        assert!(matches!(
-            p("postgres://clubos@db/clubos"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
-        assert!(matches!(
-            p("postgresql://db:5432/clubos"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
+        assert!(matches!(p("postgres://clubos@db/clubos"), Ok(DatabaseUrl::Postgres(_))));
+        assert!(matches!(p("postgresql://db:5432/clubos"), Ok(DatabaseUrl::Postgres(_))));
         for bad in [
             "sqlite://",
             "mysql://x",
@@ -360,30 +327,11 @@ mod tests {
     #[test]
     fn postgres_password_is_put_back_encoded() {
         let pw = Secret::new("p@ss word".into());
-        let with = |url: &str| {
-            DatabaseUrl::parse(url)
-                .unwrap()
-                .postgres_with_password(Some(&pw))
-                .unwrap()
-                .expose()
-                .to_owned()
-        };
-        assert_eq!(
-            with("postgres://clubos@db/x"),
-            "postgres://clubos:p%40ss%20word@db/x"
-        );
-        assert_eq!(
-            with("postgres://db/x"),
-            "postgres://db/x?password=p%40ss%20word"
-        );
-        assert_eq!(
-            with("postgres://db/x?sslmode=require"),
-            "postgres://db/x?sslmode=require&password=p%40ss%20word"
-        );
-        assert!(
-            DatabaseUrl::SqliteMemory
-                .postgres_with_password(Some(&pw))
-                .is_none()
-        );
+        let with =
+            |url: &str| DatabaseUrl::parse(url).unwrap().postgres_with_password(Some(&pw)).unwrap().expose().to_owned();
+        assert_eq!(with("postgres://clubos@db/x"), "postgres://clubos:p%40ss%20word@db/x");
+        assert_eq!(with("postgres://db/x"), "postgres://db/x?password=p%40ss%20word");
+        assert_eq!(with("postgres://db/x?sslmode=require"), "postgres://db/x?sslmode=require&password=p%40ss%20word");
+        assert!(DatabaseUrl::SqliteMemory.postgres_with_password(Some(&pw)).is_none());
     }
 }

@@ -50,5 +50,6 @@ pub struct SmsReceipt {
 /// Outbound SMS: OpenPhone in production.
 #[async_trait]
 pub trait SmsSender: Send + Sync + std::fmt::Debug {
-    async fn send_sms(&self, location: &LocationId, to: &PhoneNumber, body: &str) -> Result<SmsReceipt, ConnectorError>;
+    async fn send_sms(&self, location: &LocationId, to: &PhoneNumber, body: &str)
+    -> Result<SmsReceipt, ConnectorError>;
 }

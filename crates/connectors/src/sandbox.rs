@@ -104,7 +104,10 @@ impl Sandbox {
         match self.mode(&device) {
             Mode::Succeed => Ok(DeviceOutcome::Confirmed),
             Mode::Unconfirmed => Ok(DeviceOutcome::Unconfirmed),
-            Mode::Fail => Err(ConnectorError::Rejected { vendor: "sandbox", message: format!("{what}: simulated device error (HTTP 500)") }),
+            Mode::Fail => Err(ConnectorError::Rejected {
+                vendor: "sandbox",
+                message: format!("{what}: simulated device error (HTTP 500)"),
+            }),
             Mode::Hang => std::future::pending().await,
         }
     }
@@ -133,7 +136,12 @@ impl DoorControl for Sandbox {
 
 #[async_trait]
 impl SmsSender for Sandbox {
-    async fn send_sms(&self, location: &LocationId, to: &PhoneNumber, body: &str) -> Result<SmsReceipt, ConnectorError> {
+    async fn send_sms(
+        &self,
+        location: &LocationId,
+        to: &PhoneNumber,
+        body: &str,
+    ) -> Result<SmsReceipt, ConnectorError> {
         self.record(Call::Sms { location: location.clone(), to: to.clone(), body: body.to_owned() });
         self.behave(Device::Sms, "send_sms").await?;
         let mut s = self.lock();

@@ -55,10 +55,7 @@ fn bench(c: &mut Criterion) {
         clock: Clock::new(now, &tz),
         ledger: Ledger(&ledger),
         health: Health::ALL_HEALTHY,
-        thread: ThreadFacts {
-            status: ThreadStatus::AwaitingAi,
-            failed_ai_actions: 0,
-        },
+        thread: ThreadFacts { status: ThreadStatus::AwaitingAi, failed_ai_actions: 0 },
         signals: Signals::default(),
         default_door: Some(&door),
     };
@@ -68,13 +65,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| decide(black_box(&tech_in), black_box(&profile), black_box(&limits)))
     });
     c.bench_function("policy/decide access unlock (execute)", |b| {
-        b.iter(|| {
-            decide(
-                black_box(&access_in),
-                black_box(&profile),
-                black_box(&limits),
-            )
-        })
+        b.iter(|| decide(black_box(&access_in), black_box(&profile), black_box(&limits)))
     });
     c.bench_function("policy/decide with clock conversion", |b| {
         b.iter(|| {
@@ -84,11 +75,7 @@ fn bench(c: &mut Criterion) {
     });
     let detector = SignalDetector::default();
     c.bench_function("signals/detect 60-char text", |b| {
-        b.iter(|| {
-            detector.detect(black_box(
-                "hey the trackman in bay 3 is frozen again, can you reset it",
-            ))
-        })
+        b.iter(|| detector.detect(black_box("hey the trackman in bay 3 is frozen again, can you reset it")))
     });
 }
 

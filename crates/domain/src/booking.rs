@@ -22,10 +22,7 @@ string_enum! {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BookingError {
     #[error("booking must end after it starts ({starts_at} .. {ends_at})")]
-    EndsBeforeStart {
-        starts_at: Timestamp,
-        ends_at: Timestamp,
-    },
+    EndsBeforeStart { starts_at: Timestamp, ends_at: Timestamp },
     #[error("booking cannot be longer than 24 hours")]
     TooLong,
     #[error(transparent)]
@@ -64,23 +61,13 @@ impl Booking {
         if ends_at.duration_since(starts_at) > SignedDuration::from_hours(24) {
             return Err(BookingError::TooLong);
         }
-        Ok(Self {
-            id,
-            location,
-            bay,
-            customer_phone,
-            starts_at,
-            ends_at,
-            status,
-        })
+        Ok(Self { id, location, bay, customer_phone, starts_at, ends_at, status })
     }
 
     /// Confirmed and `now` within `[starts_at - margin, ends_at + margin]`
     /// (both ends inclusive).
     pub fn covers(&self, now: Timestamp, margin: SignedDuration) -> bool {
-        self.status == BookingStatus::Confirmed
-            && now >= self.starts_at - margin
-            && now <= self.ends_at + margin
+        self.status == BookingStatus::Confirmed && now >= self.starts_at - margin && now <= self.ends_at + margin
     }
 }
 
@@ -89,19 +76,10 @@ impl Booking {
 /// are used only when there is nothing confirmed (the policy then refuses).
 pub fn nearest(bookings: &[Booking], now: Timestamp) -> Option<&Booking> {
     let pick = |confirmed: bool| {
-        let pool = bookings
-            .iter()
-            .filter(move |b| (b.status == BookingStatus::Confirmed) == confirmed);
-        let current = pool
-            .clone()
-            .filter(|b| b.starts_at <= now && now <= b.ends_at)
-            .min_by_key(|b| b.starts_at);
+        let pool = bookings.iter().filter(move |b| (b.status == BookingStatus::Confirmed) == confirmed);
+        let current = pool.clone().filter(|b| b.starts_at <= now && now <= b.ends_at).min_by_key(|b| b.starts_at);
         current
-            .or_else(|| {
-                pool.clone()
-                    .filter(|b| b.starts_at > now)
-                    .min_by_key(|b| b.starts_at)
-            })
+            .or_else(|| pool.clone().filter(|b| b.starts_at > now).min_by_key(|b| b.starts_at))
             .or_else(|| pool.filter(|b| b.ends_at < now).max_by_key(|b| b.ends_at))
     };
     pick(true).or_else(|| pick(false))
@@ -118,21 +96,14 @@ impl CustomerFlag {
     /// (input is trimmed and lowercased first).
     pub fn parse(s: &str) -> Result<Self, IdError> {
         let norm = s.trim().to_lowercase();
-        let err = |why| IdError {
-            kind: "customer flag",
-            got: s.to_owned(),
-            why,
-        };
+        let err = |why| IdError { kind: "customer flag", got: s.to_owned(), why };
         if norm.is_empty() {
             return Err(err("must not be empty"));
         }
         if norm.len() > 32 {
             return Err(err("must be at most 32 characters"));
         }
-        if !norm
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
-        {
+        if !norm.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-') {
             return Err(err("use letters, digits, `_` and `-` only"));
         }
         Ok(Self(norm))
@@ -183,10 +154,7 @@ mod tests {
             booking("2026-01-01T10:00:00Z", "2026-01-01T10:00:00Z"),
             Err(BookingError::EndsBeforeStart { .. })
         ));
-        assert_eq!(
-            booking("2026-01-01T10:00:00Z", "2026-01-02T10:00:01Z"),
-            Err(BookingError::TooLong)
-        );
+        assert_eq!(booking("2026-01-01T10:00:00Z", "2026-01-02T10:00:01Z"), Err(BookingError::TooLong));
     }
 
     #[test]
@@ -198,10 +166,7 @@ mod tests {
         assert!(!b.covers(at("2026-01-01T09:49:59Z"), m));
         assert!(b.covers(at("2026-01-01T11:10:00Z"), m));
         assert!(!b.covers(at("2026-01-01T11:10:01Z"), m));
-        let cancelled = Booking {
-            status: BookingStatus::Cancelled,
-            ..b
-        };
+        let cancelled = Booking { status: BookingStatus::Cancelled, ..b };
         assert!(!cancelled.covers(at("2026-01-01T10:30:00Z"), m));
     }
 
@@ -213,59 +178,21 @@ mod tests {
             status,
             ..booking(s, e).unwrap()
         };
-        let past = mk(
-            "past",
-            "2026-01-01T08:00:00Z",
-            "2026-01-01T09:00:00Z",
-            BookingStatus::Confirmed,
-        );
-        let now_b = mk(
-            "now",
-            "2026-01-01T10:00:00Z",
-            "2026-01-01T11:00:00Z",
-            BookingStatus::Confirmed,
-        );
-        let next = mk(
-            "next",
-            "2026-01-01T12:00:00Z",
-            "2026-01-01T13:00:00Z",
-            BookingStatus::Confirmed,
-        );
-        let cancelled = mk(
-            "c",
-            "2026-01-01T10:00:00Z",
-            "2026-01-01T11:00:00Z",
-            BookingStatus::Cancelled,
-        );
+        let past = mk("past", "2026-01-01T08:00:00Z", "2026-01-01T09:00:00Z", BookingStatus::Confirmed);
+        let now_b = mk("now", "2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z", BookingStatus::Confirmed);
+        let next = mk("next", "2026-01-01T12:00:00Z", "2026-01-01T13:00:00Z", BookingStatus::Confirmed);
+        let cancelled = mk("c", "2026-01-01T10:00:00Z", "2026-01-01T11:00:00Z", BookingStatus::Cancelled);
         let all = vec![past.clone(), cancelled.clone(), next.clone(), now_b.clone()];
-        assert_eq!(
-            nearest(&all, at("2026-01-01T10:30:00Z")).unwrap().id,
-            now_b.id
-        );
-        assert_eq!(
-            nearest(&all, at("2026-01-01T11:30:00Z")).unwrap().id,
-            next.id
-        );
-        assert_eq!(
-            nearest(&all, at("2026-01-01T14:00:00Z")).unwrap().id,
-            next.id,
-            "the last to end"
-        );
-        assert_eq!(
-            nearest(&[cancelled.clone()], at("2026-01-01T10:30:00Z"))
-                .unwrap()
-                .id,
-            cancelled.id
-        );
+        assert_eq!(nearest(&all, at("2026-01-01T10:30:00Z")).unwrap().id, now_b.id);
+        assert_eq!(nearest(&all, at("2026-01-01T11:30:00Z")).unwrap().id, next.id);
+        assert_eq!(nearest(&all, at("2026-01-01T14:00:00Z")).unwrap().id, next.id, "the last to end");
+        assert_eq!(nearest(std::slice::from_ref(&cancelled), at("2026-01-01T10:30:00Z")).unwrap().id, cancelled.id);
         assert!(nearest(&[], at("2026-01-01T10:30:00Z")).is_none());
     }
 
     #[test]
     fn flags_normalise() {
-        assert_eq!(
-            CustomerFlag::parse(" No_Unlock ").unwrap().as_str(),
-            "no_unlock"
-        );
+        assert_eq!(CustomerFlag::parse(" No_Unlock ").unwrap().as_str(), "no_unlock");
         assert!(CustomerFlag::parse("").is_err());
         assert!(CustomerFlag::parse("bad flag").is_err());
     }

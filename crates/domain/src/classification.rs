@@ -21,20 +21,12 @@ impl Confidence {
     pub const ONE: Confidence = Confidence(1.0);
 
     pub fn new(x: f64) -> Result<Self, ConfidenceError> {
-        if (0.0..=1.0).contains(&x) {
-            Ok(Self(x))
-        } else {
-            Err(ConfidenceError(x))
-        }
+        if (0.0..=1.0).contains(&x) { Ok(Self(x)) } else { Err(ConfidenceError(x)) }
     }
 
     /// Clamps into 0..=1 (NaN becomes 0); for scores computed internally.
     pub fn saturating(x: f64) -> Self {
-        if x.is_nan() {
-            Self(0.0)
-        } else {
-            Self(x.clamp(0.0, 1.0))
-        }
+        if x.is_nan() { Self(0.0) } else { Self(x.clamp(0.0, 1.0)) }
     }
 
     pub const fn get(self) -> f64 {
@@ -56,18 +48,11 @@ pub struct SubIntent(String);
 impl SubIntent {
     /// 1–64 characters of lowercase letters, digits and `_`.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let err = |why| IdError {
-            kind: "sub-intent",
-            got: s.to_owned(),
-            why,
-        };
+        let err = |why| IdError { kind: "sub-intent", got: s.to_owned(), why };
         if s.is_empty() || s.len() > 64 {
             return Err(err("must be 1 to 64 characters"));
         }
-        if !s
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-        {
+        if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
             return Err(err("use lowercase letters, digits and `_` only"));
         }
         Ok(Self(s.to_owned()))
@@ -114,11 +99,7 @@ impl fmt::Display for ActionTarget {
 impl std::str::FromStr for ActionTarget {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || IdError {
-            kind: "action target",
-            got: s.to_owned(),
-            why: "expected bay:N, door:ID or customer",
-        };
+        let err = || IdError { kind: "action target", got: s.to_owned(), why: "expected bay:N, door:ID or customer" };
         if s == "customer" {
             return Ok(ActionTarget::Customer);
         }

@@ -127,21 +127,12 @@ string_enum! {
 impl ThreadStatus {
     /// A human owns the thread: the AI must neither reply nor act on it.
     pub const fn is_human_owned(self) -> bool {
-        matches!(
-            self,
-            ThreadStatus::Escalated | ThreadStatus::InProgress | ThreadStatus::ManualOverride
-        )
+        matches!(self, ThreadStatus::Escalated | ThreadStatus::InProgress | ThreadStatus::ManualOverride)
     }
 
     /// The thread is finished; a new message opens a new thread.
     pub const fn is_closed(self) -> bool {
-        matches!(
-            self,
-            ThreadStatus::AiResolved
-                | ThreadStatus::Resolved
-                | ThreadStatus::Timeout
-                | ThreadStatus::Merged
-        )
+        matches!(self, ThreadStatus::AiResolved | ThreadStatus::Resolved | ThreadStatus::Timeout | ThreadStatus::Merged)
     }
 }
 
@@ -262,16 +253,8 @@ mod tests {
             outside_booking_window customer_flagged cooldown max_attempts rate_limited \
             system_unhealthy connector_unavailable llm_timeout llm_error token_cap \
             negative_sentiment action_failed emergency no_match";
-        let got: Vec<String> = ReasonCode::ALL
-            .iter()
-            .map(|r| {
-                serde_json::to_value(r)
-                    .unwrap()
-                    .as_str()
-                    .unwrap()
-                    .to_owned()
-            })
-            .collect();
+        let got: Vec<String> =
+            ReasonCode::ALL.iter().map(|r| serde_json::to_value(r).unwrap().as_str().unwrap().to_owned()).collect();
         assert_eq!(got.join(" "), expected);
     }
 
@@ -286,10 +269,7 @@ mod tests {
     #[test]
     fn unknown_names_are_rejected_with_the_choices() {
         let err = "Tech".parse::<Category>().unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "unknown category `Tech`; expected one of: tech, booking, access, faq"
-        );
+        assert_eq!(err.to_string(), "unknown category `Tech`; expected one of: tech, booking, access, faq");
         let err = serde_json::from_str::<ActionKind>("\"reboot\"").unwrap_err();
         assert!(err.to_string().contains("reset_trackman"), "{err}");
     }

@@ -11,16 +11,11 @@ pub struct Health {
 
 impl Health {
     /// Every connector configured and healthy.
-    pub const ALL_HEALTHY: Health = Health {
-        connectors: [Some(ComponentState::Healthy); 3],
-        llm: ComponentState::Healthy,
-    };
+    pub const ALL_HEALTHY: Health =
+        Health { connectors: [Some(ComponentState::Healthy); 3], llm: ComponentState::Healthy };
 
     /// No connector configured.
-    pub const NOTHING_CONFIGURED: Health = Health {
-        connectors: [None; 3],
-        llm: ComponentState::Healthy,
-    };
+    pub const NOTHING_CONFIGURED: Health = Health { connectors: [None; 3], llm: ComponentState::Healthy };
 
     pub fn connector(&self, c: Connector) -> Option<ComponentState> {
         self.connectors[index(c)]

@@ -87,11 +87,7 @@ pub struct BookingId(String);
 impl BookingId {
     /// 1–128 printable characters, no control characters.
     pub fn parse(s: &str) -> Result<Self, IdError> {
-        let err = |why| IdError {
-            kind: "booking id",
-            got: s.to_owned(),
-            why,
-        };
+        let err = |why| IdError { kind: "booking id", got: s.to_owned(), why };
         if s.trim().is_empty() {
             return Err(err("must not be empty"));
         }
@@ -132,11 +128,7 @@ impl BayNumber {
 
     pub fn new(n: u16) -> Result<Self, IdError> {
         if n == 0 || n > Self::MAX {
-            return Err(IdError {
-                kind: "bay number",
-                got: n.to_string(),
-                why: "must be between 1 and 999",
-            });
+            return Err(IdError { kind: "bay number", got: n.to_string(), why: "must be between 1 and 999" });
         }
         Ok(Self(n))
     }
@@ -171,10 +163,7 @@ mod tests {
         assert!(LocationId::parse("a b").is_err());
         assert!(LocationId::parse(&"x".repeat(65)).is_err());
         assert!(LocationId::parse("tech.x").is_err());
-        assert_eq!(
-            SopId::parse("tech.trackman_frozen").unwrap().to_string(),
-            "tech.trackman_frozen"
-        );
+        assert_eq!(SopId::parse("tech.trackman_frozen").unwrap().to_string(), "tech.trackman_frozen");
         let e = DoorId::parse("Front Door").unwrap_err();
         assert!(e.to_string().contains("lowercase"), "{e}");
     }

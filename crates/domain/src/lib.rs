@@ -24,17 +24,15 @@ pub use autonomy::{AutonomyProfile, CategoryPolicy, ProfileError, Rule};
 pub use booking::{Booking, BookingStatus, CustomerFlag, CustomerFlags};
 pub use classification::{ActionTarget, Classification, Confidence, Proposal, SubIntent};
 pub use enums::{
-    ActionKind, ActionOutcome, Category, ComponentState, Connector, Priority, ReasonCode,
-    ThreadStatus, TriggeredBy, Verdict,
+    ActionKind, ActionOutcome, Category, ComponentState, Connector, Priority, ReasonCode, ThreadStatus, TriggeredBy,
+    Verdict,
 };
 pub use health::Health;
 pub use ids::{BayNumber, BookingId, DoorId, LocationId, SopId};
 pub use ledger::{ActionRecord, Ledger};
 pub use limits::{ActionTimeouts, Limits, TokenCaps};
 pub use phone::{CountryCode, PhoneError, PhoneNumber};
-pub use policy::{
-    Check, Decision, Evaluation, PlannedAction, PolicyInput, Proposed, ThreadFacts, decide,
-};
+pub use policy::{Check, Decision, Evaluation, PlannedAction, PolicyInput, Proposed, ThreadFacts, decide};
 pub use signals::{SignalDetector, Signals};
 pub use time::{Clock, LocalTime, TimeWindow};
 pub use time_rules::{ThreadClock, TimeAction, TimeRules};

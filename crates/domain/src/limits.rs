@@ -82,12 +82,7 @@ pub struct ActionTimeouts {
 
 impl Default for ActionTimeouts {
     fn default() -> Self {
-        Self {
-            reset_trackman_seconds: 30,
-            unlock_door_seconds: 5,
-            reboot_pc_seconds: 120,
-            send_reply_seconds: 10,
-        }
+        Self { reset_trackman_seconds: 30, unlock_door_seconds: 5, reboot_pc_seconds: 120, send_reply_seconds: 10 }
     }
 }
 
@@ -128,50 +123,24 @@ mod tests {
     fn defaults_are_the_seeds() {
         let l = Limits::default();
         assert_eq!(l.thread_llm_interval(), SignedDuration::from_secs(15));
-        assert_eq!(
-            (
-                l.resets_per_bay,
-                l.reset_window_minutes,
-                l.unlocks_per_booking
-            ),
-            (2, 60, 1)
-        );
+        assert_eq!((l.resets_per_bay, l.reset_window_minutes, l.unlocks_per_booking), (2, 60, 1));
         assert_eq!((l.max_tokens_per_response, l.queue_max), (500, 100));
-        assert_eq!(
-            l.timeouts.for_action(ActionKind::ResetTrackman),
-            SignedDuration::from_secs(30)
-        );
-        assert_eq!(
-            l.timeouts.for_action(ActionKind::UnlockDoor),
-            SignedDuration::from_secs(5)
-        );
-        assert_eq!(
-            l.timeouts.for_action(ActionKind::RebootPc),
-            SignedDuration::from_secs(120)
-        );
+        assert_eq!(l.timeouts.for_action(ActionKind::ResetTrackman), SignedDuration::from_secs(30));
+        assert_eq!(l.timeouts.for_action(ActionKind::UnlockDoor), SignedDuration::from_secs(5));
+        assert_eq!(l.timeouts.for_action(ActionKind::RebootPc), SignedDuration::from_secs(120));
         assert!(l.validate().is_ok());
     }
 
     #[test]
     fn partial_config_keeps_defaults_and_unknown_keys_fail() {
-        let l: Limits = serde_json::from_str(
-            r#"{"resets_per_bay": 3, "timeouts": {"unlock_door_seconds": 8}}"#,
-        )
-        .unwrap();
+        let l: Limits =
+            serde_json::from_str(r#"{"resets_per_bay": 3, "timeouts": {"unlock_door_seconds": 8}}"#).unwrap();
         assert_eq!(l.resets_per_bay, 3);
         assert_eq!(l.timeouts.unlock_door_seconds, 8);
         assert_eq!(l.timeouts.reset_trackman_seconds, 30);
         assert!(serde_json::from_str::<Limits>(r#"{"resets_per_hour": 3}"#).is_err());
-        let bad = Limits {
-            timeouts: ActionTimeouts {
-                unlock_door_seconds: 0,
-                ..Default::default()
-            },
-            ..Default::default()
-        };
-        assert_eq!(
-            bad.validate().unwrap_err(),
-            "timeouts.unlock_door_seconds must be from 1 to 600"
-        );
+        let bad =
+            Limits { timeouts: ActionTimeouts { unlock_door_seconds: 0, ..Default::default() }, ..Default::default() };
+        assert_eq!(bad.validate().unwrap_err(), "timeouts.unlock_door_seconds must be from 1 to 600");
     }
 }

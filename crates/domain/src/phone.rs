@@ -11,11 +11,7 @@ impl CountryCode {
     pub const NANP: CountryCode = CountryCode(1);
 
     pub fn new(code: u16) -> Result<Self, PhoneError> {
-        if (1..=999).contains(&code) {
-            Ok(Self(code))
-        } else {
-            Err(PhoneError::BadCountryCode(code))
-        }
+        if (1..=999).contains(&code) { Ok(Self(code)) } else { Err(PhoneError::BadCountryCode(code)) }
     }
 
     pub const fn get(self) -> u16 {
@@ -89,11 +85,7 @@ impl PhoneNumber {
         let full = if international {
             digits
         } else if default_country == CountryCode::NANP {
-            if let Some(intl) = digits.strip_prefix("011") {
-                intl.to_owned()
-            } else {
-                nanp_national(&digits)?
-            }
+            if let Some(intl) = digits.strip_prefix("011") { intl.to_owned() } else { nanp_national(&digits)? }
         } else if let Some(intl) = digits.strip_prefix("00") {
             intl.to_owned()
         } else {
@@ -106,25 +98,17 @@ impl PhoneNumber {
     /// Parses a number that must already be in E.164 form (`+` and digits).
     pub fn parse_e164(input: &str) -> Result<Self, PhoneError> {
         match input.strip_prefix('+') {
-            Some(d) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => {
-                Self::validate(d.to_owned())
-            }
+            Some(d) if !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()) => Self::validate(d.to_owned()),
             _ => Err(PhoneError::NotE164),
         }
     }
 
     fn validate(digits: String) -> Result<Self, PhoneError> {
         if digits.len() < MIN_DIGITS {
-            return Err(PhoneError::TooShort {
-                digits: digits.len(),
-                min: MIN_DIGITS,
-            });
+            return Err(PhoneError::TooShort { digits: digits.len(), min: MIN_DIGITS });
         }
         if digits.len() > MAX_DIGITS {
-            return Err(PhoneError::TooLong {
-                digits: digits.len(),
-                max: MAX_DIGITS,
-            });
+            return Err(PhoneError::TooLong { digits: digits.len(), max: MAX_DIGITS });
         }
         if digits.starts_with('0') {
             return Err(PhoneError::ZeroCountryCode);
@@ -143,11 +127,7 @@ impl PhoneNumber {
     /// A form safe for logs: country code and last two digits only.
     pub fn redacted(&self) -> String {
         let d = &self.0[1..];
-        let keep_head = if d.starts_with('1') {
-            1
-        } else {
-            2.min(d.len())
-        };
+        let keep_head = if d.starts_with('1') { 1 } else { 2.min(d.len()) };
         let tail = &d[d.len() - 2..];
         format!("+{}…{tail}", &d[..keep_head])
     }
@@ -158,9 +138,7 @@ fn nanp_national(digits: &str) -> Result<String, PhoneError> {
         10 => Ok(format!("1{digits}")),
         11 if digits.starts_with('1') => Ok(digits.to_owned()),
         n if n < 10 => Err(PhoneError::TooShort { digits: n, min: 10 }),
-        11 => Err(PhoneError::InvalidNanp(
-            "11 digits must start with the country code 1",
-        )),
+        11 => Err(PhoneError::InvalidNanp("11 digits must start with the country code 1")),
         n => Err(PhoneError::TooLong { digits: n, max: 11 }),
     }
 }
@@ -169,19 +147,13 @@ fn nanp_national(digits: &str) -> Result<String, PhoneError> {
 fn check_nanp(national: &str) -> Result<(), PhoneError> {
     let b = national.as_bytes();
     if b.len() != 10 {
-        return Err(PhoneError::InvalidNanp(
-            "a +1 number has exactly 10 digits after the 1",
-        ));
+        return Err(PhoneError::InvalidNanp("a +1 number has exactly 10 digits after the 1"));
     }
     if b[0] < b'2' {
-        return Err(PhoneError::InvalidNanp(
-            "the area code cannot start with 0 or 1",
-        ));
+        return Err(PhoneError::InvalidNanp("the area code cannot start with 0 or 1"));
     }
     if b[3] < b'2' {
-        return Err(PhoneError::InvalidNanp(
-            "the exchange cannot start with 0 or 1",
-        ));
+        return Err(PhoneError::InvalidNanp("the exchange cannot start with 0 or 1"));
     }
     Ok(())
 }
@@ -249,40 +221,16 @@ mod tests {
         assert_eq!(nanp("--"), Err(PhoneError::Empty));
         let e = nanp("555-0100").unwrap_err();
         assert_eq!(e, PhoneError::TooShort { digits: 7, min: 10 });
-        assert_eq!(
-            e.to_string(),
-            "phone number is too short: 7 digits, need at least 10"
-        );
-        assert!(matches!(
-            nanp("902555010099"),
-            Err(PhoneError::TooLong { .. })
-        ));
-        assert!(matches!(
-            nanp("+1234567890123456"),
-            Err(PhoneError::TooLong { .. })
-        ));
+        assert_eq!(e.to_string(), "phone number is too short: 7 digits, need at least 10");
+        assert!(matches!(nanp("902555010099"), Err(PhoneError::TooLong { .. })));
+        assert!(matches!(nanp("+1234567890123456"), Err(PhoneError::TooLong { .. })));
         assert!(matches!(nanp("+12345"), Err(PhoneError::TooShort { .. })));
-        assert!(matches!(
-            nanp("29025550100"),
-            Err(PhoneError::InvalidNanp(_))
-        ));
-        assert!(matches!(
-            nanp("(102) 555-0100"),
-            Err(PhoneError::InvalidNanp(_))
-        ));
-        assert!(matches!(
-            nanp("(902) 155-0100"),
-            Err(PhoneError::InvalidNanp(_))
-        ));
+        assert!(matches!(nanp("29025550100"), Err(PhoneError::InvalidNanp(_))));
+        assert!(matches!(nanp("(102) 555-0100"), Err(PhoneError::InvalidNanp(_))));
+        assert!(matches!(nanp("(902) 155-0100"), Err(PhoneError::InvalidNanp(_))));
         assert_eq!(nanp("+0123456789"), Err(PhoneError::ZeroCountryCode));
-        assert!(matches!(
-            nanp("9025550100 ext 5"),
-            Err(PhoneError::InvalidCharacter('e'))
-        ));
-        assert!(matches!(
-            nanp("９０２５５５０１００"),
-            Err(PhoneError::InvalidCharacter(_))
-        ));
+        assert!(matches!(nanp("9025550100 ext 5"), Err(PhoneError::InvalidCharacter('e'))));
+        assert!(matches!(nanp("９０２５５５０１００"), Err(PhoneError::InvalidCharacter(_))));
     }
 
     #[test]

@@ -115,23 +115,15 @@ pub struct SignalDetector {
 
 impl Default for SignalDetector {
     fn default() -> Self {
-        Self::new(
-            DEFAULT_EMERGENCY_PHRASES.iter().copied(),
-            DEFAULT_NEGATIVE_PHRASES.iter().copied(),
-        )
+        Self::new(DEFAULT_EMERGENCY_PHRASES.iter().copied(), DEFAULT_NEGATIVE_PHRASES.iter().copied())
     }
 }
 
 impl SignalDetector {
     /// Phrases are normalised like texts; empty phrases are ignored.
-    pub fn new<'a>(
-        emergency: impl IntoIterator<Item = &'a str>,
-        negative: impl IntoIterator<Item = &'a str>,
-    ) -> Self {
+    pub fn new<'a>(emergency: impl IntoIterator<Item = &'a str>, negative: impl IntoIterator<Item = &'a str>) -> Self {
         let prep = |it: &mut dyn Iterator<Item = &'a str>| -> Vec<String> {
-            it.map(|p| pad(&normalise(p)))
-                .filter(|p| !p.trim().is_empty())
-                .collect()
+            it.map(|p| pad(&normalise(p))).filter(|p| !p.trim().is_empty()).collect()
         };
         Self {
             emergency: prep(&mut emergency.into_iter()),
@@ -146,24 +138,14 @@ impl SignalDetector {
         let emergency = hit(&self.emergency);
         let negative_sentiment = hit(&self.negative) || has_punctuation_run(text);
         let short = padded.split_whitespace().count() <= 8;
-        let feedback = !emergency
-            && !negative_sentiment
-            && short
-            && (hit(&self.feedback) || is_only_emoji(text));
-        Signals {
-            emergency,
-            negative_sentiment,
-            feedback,
-        }
+        let feedback = !emergency && !negative_sentiment && short && (hit(&self.feedback) || is_only_emoji(text));
+        Signals { emergency, negative_sentiment, feedback }
     }
 
     /// The first emergency phrase found, for the decision's explanation.
     pub fn emergency_phrase(&self, text: &str) -> Option<&str> {
         let padded = pad(&normalise(text));
-        self.emergency
-            .iter()
-            .find(|p| padded.contains(p.as_str()))
-            .map(|p| p.trim())
+        self.emergency.iter().find(|p| padded.contains(p.as_str())).map(|p| p.trim())
     }
 }
 
@@ -193,9 +175,7 @@ pub fn normalise(text: &str) -> String {
 /// A text made of emoji and spaces only (e.g. "👍").
 fn is_only_emoji(text: &str) -> bool {
     let t = text.trim();
-    !t.is_empty()
-        && t.chars()
-            .all(|c| c.is_whitespace() || (!c.is_alphanumeric() && !c.is_ascii()))
+    !t.is_empty() && t.chars().all(|c| c.is_whitespace() || (!c.is_alphanumeric() && !c.is_ascii()))
 }
 
 fn pad(s: &str) -> String {
@@ -266,26 +246,14 @@ mod tests {
         ] {
             assert!(d(t).negative_sentiment, "{t}");
         }
-        for t in [
-            "trackman frozen bay 3",
-            "thanks!",
-            "what time do you close?",
-            "is it working now? ok!",
-        ] {
+        for t in ["trackman frozen bay 3", "thanks!", "what time do you close?", "is it working now? ok!"] {
             assert!(!d(t).negative_sentiment, "{t}");
         }
     }
 
     #[test]
     fn feedback_is_short_and_nothing_else() {
-        for t in [
-            "thanks!",
-            "Thank you so much",
-            "ok",
-            "👍",
-            "great session tonight",
-            "its working now thx",
-        ] {
+        for t in ["thanks!", "Thank you so much", "ok", "👍", "great session tonight", "its working now thx"] {
             assert!(d(t).feedback, "{t}");
         }
         for t in [
@@ -309,10 +277,7 @@ mod tests {
 
     #[test]
     fn normalise_is_unicode_aware() {
-        assert_eq!(
-            normalise("  Can't  OPEN the DOOR!! 🚪 "),
-            "cant open the door"
-        );
+        assert_eq!(normalise("  Can't  OPEN the DOOR!! 🚪 "), "cant open the door");
         assert_eq!(normalise("Café—ÉTÉ"), "café été");
     }
 }

@@ -20,10 +20,7 @@ pub struct Clock {
 impl Clock {
     /// `now` seen from `tz` (pure: the zone's rules are data).
     pub fn new(now: Timestamp, tz: &TimeZone) -> Self {
-        Self {
-            now,
-            local: tz.to_datetime(now),
-        }
+        Self { now, local: tz.to_datetime(now) }
     }
 }
 
@@ -41,10 +38,7 @@ pub struct LocalTimeError {
 
 impl LocalTime {
     pub fn parse(s: &str) -> Result<Self, LocalTimeError> {
-        let err = |why| LocalTimeError {
-            got: s.to_owned(),
-            why,
-        };
+        let err = |why| LocalTimeError { got: s.to_owned(), why };
         let b = s.as_bytes();
         if b.len() != 5 || b[2] != b':' {
             return Err(err("expected two digits, a colon, two digits"));
@@ -96,11 +90,7 @@ impl TimeWindow {
     /// Whether the wall-clock time `t` falls inside the window.
     pub fn contains(&self, t: Time) -> bool {
         let (s, e) = (self.start.time(), self.end.time());
-        if s < e {
-            t >= s && t < e
-        } else {
-            t >= s || t < e
-        }
+        if s < e { t >= s && t < e } else { t >= s || t < e }
     }
 }
 
@@ -122,16 +112,7 @@ mod tests {
     fn parses_strict_hh_mm() {
         assert_eq!(LocalTime::parse("08:00").unwrap().to_string(), "08:00");
         assert_eq!(LocalTime::parse("23:59").unwrap().to_string(), "23:59");
-        for bad in [
-            "8:00",
-            "24:00",
-            "12:60",
-            "12-00",
-            "ab:cd",
-            "",
-            "08:00:00",
-            "０８:00",
-        ] {
+        for bad in ["8:00", "24:00", "12:60", "12-00", "ab:cd", "", "08:00:00", "０８:00"] {
             assert!(LocalTime::parse(bad).is_err(), "{bad}");
         }
         let e = LocalTime::parse("25:00").unwrap_err();
@@ -140,11 +121,7 @@ mod tests {
 
     #[test]
     fn day_window_is_start_inclusive_end_exclusive() {
-        let w = TimeWindow::new(
-            LocalTime::parse("08:00").unwrap(),
-            LocalTime::parse("22:00").unwrap(),
-        )
-        .unwrap();
+        let w = TimeWindow::new(LocalTime::parse("08:00").unwrap(), LocalTime::parse("22:00").unwrap()).unwrap();
         assert!(!w.contains(t("07:59:59")));
         assert!(w.contains(t("08:00")));
         assert!(w.contains(t("21:59")));
@@ -154,11 +131,7 @@ mod tests {
 
     #[test]
     fn night_window_crosses_midnight() {
-        let w = TimeWindow::new(
-            LocalTime::parse("22:00").unwrap(),
-            LocalTime::parse("06:00").unwrap(),
-        )
-        .unwrap();
+        let w = TimeWindow::new(LocalTime::parse("22:00").unwrap(), LocalTime::parse("06:00").unwrap()).unwrap();
         assert!(!w.contains(t("21:59")));
         assert!(w.contains(t("22:00")));
         assert!(w.contains(t("00:00")));

@@ -16,11 +16,7 @@ pub struct TimeRules {
 
 impl Default for TimeRules {
     fn default() -> Self {
-        Self {
-            no_resolution_minutes: 15,
-            customer_waiting_minutes: 5,
-            idle_timeout_minutes: 30,
-        }
+        Self { no_resolution_minutes: 15, customer_waiting_minutes: 5, idle_timeout_minutes: 30 }
     }
 }
 
@@ -82,12 +78,7 @@ mod tests {
         Timestamp::UNIX_EPOCH + SignedDuration::from_mins(m)
     }
 
-    fn clock(
-        status: ThreadStatus,
-        inbound: Option<i64>,
-        outbound: Option<i64>,
-        updated: i64,
-    ) -> ThreadClock {
+    fn clock(status: ThreadStatus, inbound: Option<i64>, outbound: Option<i64>, updated: i64) -> ThreadClock {
         ThreadClock {
             status,
             created_at: at(0),
@@ -101,11 +92,7 @@ mod tests {
     fn waiting_customer_boundary() {
         let r = TimeRules::default();
         let t = clock(ThreadStatus::AwaitingAi, Some(0), None, 0);
-        assert_eq!(
-            evaluate(&t, at(5), &r),
-            None,
-            "exactly 5 min is not more than 5"
-        );
+        assert_eq!(evaluate(&t, at(5), &r), None, "exactly 5 min is not more than 5");
         assert!(
             matches!(evaluate(&t, at(5) + SignedDuration::from_secs(1), &r), Some(TimeAction::Escalate(s)) if s.contains("waited 5 min"))
         );
@@ -115,18 +102,10 @@ mod tests {
 
     #[test]
     fn no_resolution_boundary() {
-        let r = TimeRules {
-            customer_waiting_minutes: 60,
-            ..TimeRules::default()
-        };
+        let r = TimeRules { customer_waiting_minutes: 60, ..TimeRules::default() };
         let t = clock(ThreadStatus::AwaitingAi, Some(0), Some(1), 14);
         assert_eq!(evaluate(&t, at(15), &r), None);
-        assert_eq!(
-            evaluate(&t, at(16), &r),
-            Some(TimeAction::Escalate(
-                "No resolution within 15 minutes.".into()
-            ))
-        );
+        assert_eq!(evaluate(&t, at(16), &r), Some(TimeAction::Escalate("No resolution within 15 minutes.".into())));
     }
 
     #[test]
@@ -143,11 +122,7 @@ mod tests {
             ThreadStatus::Resolved,
             ThreadStatus::AiResolved,
         ] {
-            assert_eq!(
-                evaluate(&clock(s, Some(0), None, 0), at(600), &r),
-                None,
-                "{s}"
-            );
+            assert_eq!(evaluate(&clock(s, Some(0), None, 0), at(600), &r), None, "{s}");
         }
     }
 }

@@ -33,17 +33,11 @@ fn booking_at(start: Timestamp, mins: i64, bay_no: Option<u16>, status: BookingS
 }
 
 fn arb_outcome() -> impl Strategy<Value = Option<ActionOutcome>> {
-    prop_oneof![
-        Just(None),
-        proptest::sample::select(ActionOutcome::ALL.to_vec()).prop_map(Some),
-    ]
+    prop_oneof![Just(None), proptest::sample::select(ActionOutcome::ALL.to_vec()).prop_map(Some),]
 }
 
 fn arb_state() -> impl Strategy<Value = Option<ComponentState>> {
-    prop_oneof![
-        Just(None),
-        proptest::sample::select(ComponentState::ALL.to_vec()).prop_map(Some),
-    ]
+    prop_oneof![Just(None), proptest::sample::select(ComponentState::ALL.to_vec()).prop_map(Some),]
 }
 
 fn arb_proposal() -> impl Strategy<Value = Proposal> {
@@ -94,10 +88,7 @@ fn arb_category_json() -> impl Strategy<Value = String> {
 
 fn arb_profile() -> impl Strategy<Value = AutonomyProfile> {
     proptest::collection::vec(arb_category_json(), 4).prop_map(|cats| {
-        let json = format!(
-            r#"{{"tech":{},"booking":{},"access":{},"faq":{}}}"#,
-            cats[0], cats[1], cats[2], cats[3]
-        );
+        let json = format!(r#"{{"tech":{},"booking":{},"access":{},"faq":{}}}"#, cats[0], cats[1], cats[2], cats[3]);
         AutonomyProfile::from_json(&json).unwrap()
     })
 }
@@ -137,11 +128,7 @@ fn arb_world() -> impl Strategy<Value = World> {
         proptest::sample::select(BookingStatus::ALL.to_vec()),
     ));
     let record = (
-        proptest::sample::select(vec![
-            ActionKind::ResetTrackman,
-            ActionKind::RebootPc,
-            ActionKind::UnlockDoor,
-        ]),
+        proptest::sample::select(vec![ActionKind::ResetTrackman, ActionKind::RebootPc, ActionKind::UnlockDoor]),
         1u16..=4,
         0i64..7200,
         arb_outcome(),
@@ -153,68 +140,52 @@ fn arb_world() -> impl Strategy<Value = World> {
         any::<bool>(),
         proptest::collection::vec(record, 0..6),
         (arb_state(), arb_state(), arb_state(), arb_state()),
-        (
-            proptest::sample::select(ThreadStatus::ALL.to_vec()),
-            0u32..3,
-        ),
+        (proptest::sample::select(ThreadStatus::ALL.to_vec()), 0u32..3),
         (proptest::bool::weighted(0.1), proptest::bool::weighted(0.1)),
         arb_profile(),
         0i64..86_400,
     )
-        .prop_map(
-            |(class, booking, flagged, recs, states, thread, sig, profile, offset)| {
-                let now = t0() + SignedDuration::from_secs(offset);
-                let booking = booking.map(|(start, len, b, status)| {
-                    booking_at(now + SignedDuration::from_mins(start), len, b, status)
-                });
-                let ledger = recs
-                    .into_iter()
-                    .map(|(kind, b, secs_ago, outcome, same_booking)| ActionRecord {
-                        kind,
-                        target: if kind == ActionKind::UnlockDoor {
-                            ActionTarget::Door(door())
-                        } else {
-                            ActionTarget::Bay(bay(b))
-                        },
-                        booking: booking
-                            .as_ref()
-                            .filter(|_| same_booking)
-                            .map(|bk| bk.id.clone()),
-                        at: now - SignedDuration::from_secs(secs_ago),
-                        outcome,
-                        triggered_by: TriggeredBy::Ai,
-                    })
-                    .collect();
-                let mut flags = CustomerFlags::new();
-                if flagged {
-                    flags.insert(CustomerFlag::parse("abusive").unwrap());
-                }
-                let health = Health::ALL_HEALTHY
-                    .with_connector(Connector::Openphone, states.0)
-                    .with_connector(Connector::Ninjaone, states.1)
-                    .with_connector(Connector::UnifiAccess, states.2);
-                let mut health = health;
-                health.llm = states.3.unwrap_or(ComponentState::Healthy);
-                World {
-                    class,
-                    booking,
-                    flags,
-                    now,
-                    ledger,
-                    health,
-                    thread: ThreadFacts {
-                        status: thread.0,
-                        failed_ai_actions: thread.1,
+        .prop_map(|(class, booking, flagged, recs, states, thread, sig, profile, offset)| {
+            let now = t0() + SignedDuration::from_secs(offset);
+            let booking = booking
+                .map(|(start, len, b, status)| booking_at(now + SignedDuration::from_mins(start), len, b, status));
+            let ledger = recs
+                .into_iter()
+                .map(|(kind, b, secs_ago, outcome, same_booking)| ActionRecord {
+                    kind,
+                    target: if kind == ActionKind::UnlockDoor {
+                        ActionTarget::Door(door())
+                    } else {
+                        ActionTarget::Bay(bay(b))
                     },
-                    signals: Signals {
-                        emergency: sig.0,
-                        negative_sentiment: sig.1,
-                        feedback: false,
-                    },
-                    profile,
-                }
-            },
-        )
+                    booking: booking.as_ref().filter(|_| same_booking).map(|bk| bk.id.clone()),
+                    at: now - SignedDuration::from_secs(secs_ago),
+                    outcome,
+                    triggered_by: TriggeredBy::Ai,
+                })
+                .collect();
+            let mut flags = CustomerFlags::new();
+            if flagged {
+                flags.insert(CustomerFlag::parse("abusive").unwrap());
+            }
+            let health = Health::ALL_HEALTHY
+                .with_connector(Connector::Openphone, states.0)
+                .with_connector(Connector::Ninjaone, states.1)
+                .with_connector(Connector::UnifiAccess, states.2);
+            let mut health = health;
+            health.llm = states.3.unwrap_or(ComponentState::Healthy);
+            World {
+                class,
+                booking,
+                flags,
+                now,
+                ledger,
+                health,
+                thread: ThreadFacts { status: thread.0, failed_ai_actions: thread.1 },
+                signals: Signals { emergency: sig.0, negative_sentiment: sig.1, feedback: false },
+                profile,
+            }
+        })
 }
 
 fn evaluate(w: &World, tz: &TimeZone, limits: &Limits) -> policy::Evaluation {

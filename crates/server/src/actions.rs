@@ -41,7 +41,9 @@ pub async fn execute(app: &App, action: &ActionRow, thread: &ThreadRow) -> Resul
         Ok(DeviceOutcome::Confirmed) => (ActionOutcome::Success, None),
         Ok(DeviceOutcome::Unconfirmed) => (ActionOutcome::SuccessUnconfirmed, None),
         Ok(DeviceOutcome::Partial) => (ActionOutcome::PartialSuccess, None),
-        Err(ConnectorError::Timeout(v)) => (ActionOutcome::Timeout, Some(format!("no answer from {v} within {} s", timeout.as_secs()))),
+        Err(ConnectorError::Timeout(v)) => {
+            (ActionOutcome::Timeout, Some(format!("no answer from {v} within {} s", timeout.as_secs())))
+        }
         Err(e) => (ActionOutcome::Failed, Some(e.to_string())),
     };
     let now = app.clock.now();
@@ -60,15 +62,27 @@ pub async fn execute(app: &App, action: &ActionRow, thread: &ThreadRow) -> Resul
 
 async fn call_connector(app: &App, action: &ActionRow, thread: &ThreadRow) -> Result<DeviceOutcome, ConnectorError> {
     let c = &app.connectors;
-    let missing = || ConnectorError::Unavailable { vendor: connector_name(action.kind), message: "not configured".into() };
+    let missing =
+        || ConnectorError::Unavailable { vendor: connector_name(action.kind), message: "not configured".into() };
     let loc = &thread.location;
     match (action.kind, &action.target) {
-        (ActionKind::ResetTrackman, ActionTarget::Bay(bay)) => c.bays.as_ref().ok_or_else(missing)?.reset_trackman(loc, *bay).await,
-        (ActionKind::RebootPc, ActionTarget::Bay(bay)) => c.bays.as_ref().ok_or_else(missing)?.reboot_pc(loc, *bay).await,
-        (ActionKind::UnlockDoor, ActionTarget::Door(door)) => c.doors.as_ref().ok_or_else(missing)?.unlock_door(loc, door).await,
+        (ActionKind::ResetTrackman, ActionTarget::Bay(bay)) => {
+            c.bays.as_ref().ok_or_else(missing)?.reset_trackman(loc, *bay).await
+        }
+        (ActionKind::RebootPc, ActionTarget::Bay(bay)) => {
+            c.bays.as_ref().ok_or_else(missing)?.reboot_pc(loc, *bay).await
+        }
+        (ActionKind::UnlockDoor, ActionTarget::Door(door)) => {
+            c.doors.as_ref().ok_or_else(missing)?.unlock_door(loc, door).await
+        }
         (ActionKind::SendReply, _) => {
             let body = action.body.as_deref().unwrap_or_default();
-            c.sms.as_ref().ok_or_else(missing)?.send_sms(loc, &thread.customer_phone, body).await.map(|_| DeviceOutcome::Confirmed)
+            c.sms
+                .as_ref()
+                .ok_or_else(missing)?
+                .send_sms(loc, &thread.customer_phone, body)
+                .await
+                .map(|_| DeviceOutcome::Confirmed)
         }
         (kind, target) => Err(ConnectorError::UnknownDevice(format!("{kind} cannot target {target}"))),
     }
@@ -93,7 +107,9 @@ pub async fn perform_human(app: &Arc<App>, thread_id: i64, req: HumanAction) -> 
     let now = app.clock.now();
     let ctx = app.store.work_context(thread_id, now, now - SignedDuration::from_hours(24)).await?;
     let thread = &ctx.thread;
-    let location = app.location(&thread.location).ok_or_else(|| Refused::Invalid(format!("location {} is no longer configured", thread.location)))?;
+    let location = app
+        .location(&thread.location)
+        .ok_or_else(|| Refused::Invalid(format!("location {} is no longer configured", thread.location)))?;
     validate_target(location, &req)?;
     let booking = booking::nearest(&ctx.bookings, now).cloned();
     let failed: Vec<String> = if req.kind == ActionKind::SendReply {
@@ -137,14 +153,22 @@ pub async fn perform_human(app: &Arc<App>, thread_id: i64, req: HumanAction) -> 
         override_reason: None,
     };
     app.store
-        .audit(&req.actor, &format!("action.{}", req.kind), &format!("thread:{thread_id}"), serde_json::json!({"action_id": id, "target": req.target.to_string()}), now)
+        .audit(
+            &req.actor,
+            &format!("action.{}", req.kind),
+            &format!("thread:{thread_id}"),
+            serde_json::json!({"action_id": id, "target": req.target.to_string()}),
+            now,
+        )
         .await?;
     Ok(execute(app, &row, thread).await?)
 }
 
 fn validate_target(location: &clubos_config::LocationConfig, req: &HumanAction) -> Result<(), Refused> {
     match (req.kind, &req.target) {
-        (ActionKind::ResetTrackman | ActionKind::RebootPc, ActionTarget::Bay(b)) if location.bay(*b).is_some() => Ok(()),
+        (ActionKind::ResetTrackman | ActionKind::RebootPc, ActionTarget::Bay(b)) if location.bay(*b).is_some() => {
+            Ok(())
+        }
         (ActionKind::UnlockDoor, ActionTarget::Door(d)) if location.door(d).is_some() => Ok(()),
         (ActionKind::SendReply, ActionTarget::Customer) => match req.body.as_deref().map(str::trim) {
             Some(b) if !b.is_empty() && b.chars().count() <= 1600 => Ok(()),
@@ -156,7 +180,13 @@ fn validate_target(location: &clubos_config::LocationConfig, req: &HumanAction) 
 
 /// Prerequisites (booking active, customer not flagged, the booked bay) and
 /// the deployment's limits, as for the AI; returns what failed, readably.
-fn human_checks(app: &App, ctx: &clubos_store::WorkContext, booking: Option<&clubos_domain::Booking>, req: &HumanAction, location: &clubos_config::LocationConfig) -> Vec<String> {
+fn human_checks(
+    app: &App,
+    ctx: &clubos_store::WorkContext,
+    booking: Option<&clubos_domain::Booking>,
+    req: &HumanAction,
+    location: &clubos_config::LocationConfig,
+) -> Vec<String> {
     let now = app.clock.now();
     let limits = &app.config.limits;
     let category = if req.kind == ActionKind::UnlockDoor { Category::Access } else { Category::Tech };
@@ -194,11 +224,13 @@ fn human_checks(app: &App, ctx: &clubos_store::WorkContext, booking: Option<&clu
             failed.push(format!("✗ {text}"));
         }
     };
-    prereq(booking.is_some_and(|b| b.covers(now, limits.booking_grace())), "booking_active: no booking covers now".into());
+    prereq(
+        booking.is_some_and(|b| b.covers(now, limits.booking_grace())),
+        "booking_active: no booking covers now".into(),
+    );
     prereq(ctx.flags.is_empty(), format!("customer_not_flagged: {} flag(s)", ctx.flags.len()));
     if let (ActionTarget::Bay(bay), Some(Some(booked))) = (&req.target, booking.map(|b| b.bay)) {
         prereq(*bay == booked, format!("booked bay: booking is for bay {booked}, not bay {bay}"));
     }
     failed
 }
-

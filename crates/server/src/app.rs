@@ -108,7 +108,8 @@ impl App {
                 .as_ref()
                 .and_then(|o| o.webhook_secret_env.as_ref())
                 .map_or_else(String::new, |e| e.as_str().to_owned());
-            let parsed = WebhookSecret::parse(secret.expose()).map_err(|e| StartError::WebhookSecret(env, e.to_string()))?;
+            let parsed =
+                WebhookSecret::parse(secret.expose()).map_err(|e| StartError::WebhookSecret(env, e.to_string()))?;
             webhook_secrets.push(parsed);
         }
         let health = HealthBoard::default();

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use clubos_agent::{LocalClassifier, Sop, load_starter_sops};
+use clubos_agent::{Classifier, LocalClassifier, Sop, load_starter_sops};
 use clubos_config::{Config, DatabaseUrl, Secrets, SqliteSynchronous};
 use clubos_connectors::sandbox::Sandbox;
 use clubos_domain::{ActionOutcome, AutonomyProfile, ReasonCode, ThreadStatus};
@@ -50,6 +50,8 @@ pub struct Boot {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub sandbox: Sandbox,
+    /// Replaces the local classifier (tests; later, LLM providers).
+    pub classifier: Option<Arc<dyn Classifier>>,
 }
 
 /// Prepares the deployment and returns the shared state.
@@ -70,7 +72,10 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
         .into_iter()
         .map(|v| serde_json::from_value(v).map_err(|e| BootError::Sops(format!("stored SOP is invalid: {e}"))))
         .collect::<Result<_, _>>()?;
-    let classifier = LocalClassifier::new(sops).map_err(|e| BootError::Sops(e.to_string()))?;
+    let classifier: Arc<dyn Classifier> = match b.classifier {
+        Some(c) => c,
+        None => Arc::new(LocalClassifier::new(sops).map_err(|e| BootError::Sops(e.to_string()))?),
+    };
     let profile = match b.store.setting(admin_setting_key()).await? {
         Some(json) => match AutonomyProfile::from_json(&json) {
             Ok(p) => {
@@ -91,7 +96,10 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
         tracing::info!(released, "freed queue claims of the previous process");
     }
     let connectors = Connectors::from_config(&b.config, b.sandbox);
-    let app = App::new(b.config, Parts { store: b.store, clock: b.clock, connectors, classifier: Arc::new(classifier), secrets: b.secrets, profile })?;
+    let app = App::new(
+        b.config,
+        Parts { store: b.store, clock: b.clock, connectors, classifier, secrets: b.secrets, profile },
+    )?;
     reconcile(&app).await?;
     Ok(app)
 }
@@ -103,7 +111,8 @@ pub async fn reconcile(app: &App) -> Result<usize, clubos_store::StoreError> {
     let pending = app.store.pending_actions().await?;
     let now = app.clock.now();
     for a in &pending {
-        let error = "interrupted: ClubOS stopped before the outcome was recorded; the action was not repeated".to_owned();
+        let error =
+            "interrupted: ClubOS stopped before the outcome was recorded; the action was not repeated".to_owned();
         app.store.finish_action(a.id, ActionOutcome::Timeout, Some(error), now).await?;
         let summary = format!(
             "{} on {} was in flight when ClubOS stopped; whether it took effect is unknown. Check the device and the customer.",
@@ -111,7 +120,11 @@ pub async fn reconcile(app: &App) -> Result<usize, clubos_store::StoreError> {
         );
         let update = ThreadUpdate {
             status: Some(ThreadStatus::Escalated),
-            escalation: Some(Escalation { reason: Some(ReasonCode::ActionFailed), summary: summary.clone(), proposal: None }),
+            escalation: Some(Escalation {
+                reason: Some(ReasonCode::ActionFailed),
+                summary: summary.clone(),
+                proposal: None,
+            }),
             ..ThreadUpdate::default()
         };
         app.store.update_thread(a.thread_id, update, now).await?;
@@ -124,7 +137,15 @@ pub async fn reconcile(app: &App) -> Result<usize, clubos_store::StoreError> {
             dedupe_key: None,
         };
         app.store.notify(n, now).await?;
-        app.store.audit("system", "action.reconcile", &format!("action:{}", a.id), json!({"kind": a.kind, "target": a.target.to_string()}), now).await?;
+        app.store
+            .audit(
+                "system",
+                "action.reconcile",
+                &format!("action:{}", a.id),
+                json!({"kind": a.kind, "target": a.target.to_string()}),
+                now,
+            )
+            .await?;
     }
     if !pending.is_empty() {
         tracing::warn!(actions = pending.len(), "reconciled actions interrupted by the last stop");

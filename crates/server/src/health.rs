@@ -33,7 +33,10 @@ pub struct HealthBoard {
 impl HealthBoard {
     /// Registers a component as healthy (or down with a reason).
     pub fn register(&self, name: &str, state: ComponentState, last_error: Option<String>) {
-        self.lock().insert(name.to_owned(), ComponentHealth { name: name.to_owned(), state, last_error, updated_at: None, failures: 0 });
+        self.lock().insert(
+            name.to_owned(),
+            ComponentHealth { name: name.to_owned(), state, last_error, updated_at: None, failures: 0 },
+        );
     }
 
     pub fn success(&self, name: &str, at: Timestamp) {

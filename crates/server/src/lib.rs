@@ -23,7 +23,11 @@ pub use app::App;
 
 /// Serves HTTP on `listener` and runs the workers and the scheduler until
 /// `shutdown` completes. In-flight requests and claims are finished first.
-pub async fn serve(app: Arc<App>, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    app: Arc<App>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = app.config.agent.workers.max(1) as usize;
     let mut tasks = Vec::with_capacity(workers + 1);

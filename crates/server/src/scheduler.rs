@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use clubos_domain::time_rules::{ThreadClock, TimeAction, TimeRules, evaluate};
 use clubos_domain::ThreadStatus;
+use clubos_domain::time_rules::{ThreadClock, TimeAction, TimeRules, evaluate};
 use clubos_store::{Escalation, NewNotification, Severity, StoreError, ThreadUpdate};
 use jiff::Timestamp;
 use serde_json::json;
@@ -57,12 +57,22 @@ pub async fn run_time_rules(app: &App, now: Timestamp) -> Result<usize, StoreErr
                     dedupe_key: Some(format!("thread:{}:time_rule", t.id)),
                 };
                 app.store.notify(n, now).await?;
-                app.store.audit("scheduler", "thread.escalate", &format!("thread:{}", t.id), json!({"why": why}), now).await?;
+                app.store
+                    .audit("scheduler", "thread.escalate", &format!("thread:{}", t.id), json!({"why": why}), now)
+                    .await?;
             }
             Some(TimeAction::Timeout) => {
                 let update = ThreadUpdate { status: Some(ThreadStatus::Timeout), ..ThreadUpdate::default() };
                 app.store.update_thread(t.id, update, now).await?;
-                app.store.audit("scheduler", "thread.timeout", &format!("thread:{}", t.id), json!({"idle_since": t.updated_at}), now).await?;
+                app.store
+                    .audit(
+                        "scheduler",
+                        "thread.timeout",
+                        &format!("thread:{}", t.id),
+                        json!({"idle_since": t.updated_at}),
+                        now,
+                    )
+                    .await?;
             }
         }
         changed += 1;

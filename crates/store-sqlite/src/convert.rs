@@ -58,7 +58,11 @@ pub(crate) fn priority_rank(p: Priority) -> i64 {
 }
 
 pub(crate) fn priority(rank: i64) -> rusqlite::Result<Priority> {
-    Priority::ALL.iter().copied().find(|p| i64::from(p.rank()) == rank).ok_or_else(|| conv_err(format!("priority {rank}")))
+    Priority::ALL
+        .iter()
+        .copied()
+        .find(|p| i64::from(p.rank()) == rank)
+        .ok_or_else(|| conv_err(format!("priority {rank}")))
 }
 
 pub(crate) fn json(s: Option<String>) -> rusqlite::Result<Option<serde_json::Value>> {

@@ -24,7 +24,9 @@ pub(crate) fn ingest(c: &mut Connection, m: &NewInbound) -> Result<Ingested> {
         Some(format!("message:{}", m.message_id)),
     ];
     {
-        let mut seen = tx.prepare_cached("INSERT OR IGNORE INTO webhook_keys (key, received_at) VALUES (?1, ?2)").map_err(sql_err)?;
+        let mut seen = tx
+            .prepare_cached("INSERT OR IGNORE INTO webhook_keys (key, received_at) VALUES (?1, ?2)")
+            .map_err(sql_err)?;
         for key in keys.iter().flatten() {
             if seen.execute(params![key, now]).map_err(sql_err)? == 0 {
                 // Seen before: nothing of this delivery is stored (the
@@ -51,11 +53,17 @@ pub(crate) fn ingest(c: &mut Connection, m: &NewInbound) -> Result<Ingested> {
             let status: ThreadStatus = parse(&status).map_err(sql_err)?;
             // A thread the AI had answered is reopened for the AI; one a human
             // owns stays with the human.
-            let next = if status.is_human_owned() || status == ThreadStatus::AwaitingHuman { status } else { ThreadStatus::AwaitingAi };
-            tx.prepare_cached("UPDATE threads SET status = ?2, priority = ?3, updated_at = ?4, last_inbound_at = ?4 WHERE id = ?1")
-                .map_err(sql_err)?
-                .execute(params![id, next.as_str(), rank.min(old_rank), now])
-                .map_err(sql_err)?;
+            let next = if status.is_human_owned() || status == ThreadStatus::AwaitingHuman {
+                status
+            } else {
+                ThreadStatus::AwaitingAi
+            };
+            tx.prepare_cached(
+                "UPDATE threads SET status = ?2, priority = ?3, updated_at = ?4, last_inbound_at = ?4 WHERE id = ?1",
+            )
+            .map_err(sql_err)?
+            .execute(params![id, next.as_str(), rank.min(old_rank), now])
+            .map_err(sql_err)?;
             (id, false)
         }
         None => {
@@ -98,7 +106,10 @@ pub(crate) fn ingest(c: &mut Connection, m: &NewInbound) -> Result<Ingested> {
                 severity: Severity::Critical,
                 thread_id: None,
                 title: "Message queue is backing up".into(),
-                body: format!("{depth} threads are waiting (limit {}). Nothing is dropped; replies are delayed.", m.queue_max),
+                body: format!(
+                    "{depth} threads are waiting (limit {}). Nothing is dropped; replies are delayed.",
+                    m.queue_max
+                ),
                 dedupe_key: Some("queue_overflow".into()),
             },
             m.received_at,
@@ -137,10 +148,12 @@ pub(crate) fn claim(c: &mut Connection, worker: &str, now: Timestamp, lease: Sig
         return Ok(None);
     };
     let lease_until = now + lease;
-    tx.prepare_cached("UPDATE queue SET claimed_by = ?2, lease_until = ?3, dirty = 0, attempts = attempts + 1 WHERE thread_id = ?1")
-        .map_err(sql_err)?
-        .execute(params![thread_id, worker, ms(lease_until)])
-        .map_err(sql_err)?;
+    tx.prepare_cached(
+        "UPDATE queue SET claimed_by = ?2, lease_until = ?3, dirty = 0, attempts = attempts + 1 WHERE thread_id = ?1",
+    )
+    .map_err(sql_err)?
+    .execute(params![thread_id, worker, ms(lease_until)])
+    .map_err(sql_err)?;
     tx.commit().map_err(sql_err)?;
     Ok(Some(Claim {
         thread_id,
@@ -159,7 +172,13 @@ pub(crate) fn renew(c: &mut Connection, thread_id: ThreadId, worker: &str, until
     Ok(n == 1)
 }
 
-pub(crate) fn release(c: &mut Connection, thread_id: ThreadId, worker: &str, how: Release, now: Timestamp) -> Result<()> {
+pub(crate) fn release(
+    c: &mut Connection,
+    thread_id: ThreadId,
+    worker: &str,
+    how: Release,
+    now: Timestamp,
+) -> Result<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
     match how {
         Release::Done => {
@@ -196,4 +215,3 @@ pub(crate) fn release_all(c: &mut Connection) -> Result<u64> {
         .map(|n| n as u64)
         .map_err(sql_err)
 }
-

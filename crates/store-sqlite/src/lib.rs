@@ -42,7 +42,8 @@ impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path, sync: Synchronous) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("creating {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Backend(format!("creating {}: {e}", dir.display())))?;
         }
         let conn = Connection::open(path).map_err(backend)?;
         Self::init(conn, sync)
@@ -121,13 +122,31 @@ impl Store for SqliteStore {
     async fn commit_decision(&self, d: NewDecision) -> Result<(DecisionId, Vec<ActionId>)> {
         self.run(move |c| work::commit_decision(c, &d)).await
     }
-    async fn mark_processed(&self, thread_id: ThreadId, message_ids: Vec<i64>, notification: Option<NewNotification>, at: Timestamp) -> Result<()> {
+    async fn mark_processed(
+        &self,
+        thread_id: ThreadId,
+        message_ids: Vec<i64>,
+        notification: Option<NewNotification>,
+        at: Timestamp,
+    ) -> Result<()> {
         self.run(move |c| work::mark_processed(c, thread_id, &message_ids, notification.as_ref(), at)).await
     }
-    async fn start_action(&self, thread_id: ThreadId, decision_id: Option<DecisionId>, action: NewAction, at: Timestamp) -> Result<ActionId> {
+    async fn start_action(
+        &self,
+        thread_id: ThreadId,
+        decision_id: Option<DecisionId>,
+        action: NewAction,
+        at: Timestamp,
+    ) -> Result<ActionId> {
         self.run(move |c| work::start_action(c, thread_id, decision_id, &action, at)).await
     }
-    async fn finish_action(&self, id: ActionId, outcome: ActionOutcome, error: Option<String>, at: Timestamp) -> Result<ActionRow> {
+    async fn finish_action(
+        &self,
+        id: ActionId,
+        outcome: ActionOutcome,
+        error: Option<String>,
+        at: Timestamp,
+    ) -> Result<ActionRow> {
         self.run(move |c| work::finish_action(c, id, outcome, error, at)).await
     }
     async fn pending_actions(&self) -> Result<Vec<ActionRow>> {
@@ -158,11 +177,23 @@ impl Store for SqliteStore {
         let b = booking.clone();
         self.run(move |c| reads::upsert_booking(c, &b)).await
     }
-    async fn bookings_for(&self, phone: &PhoneNumber, location: Option<&LocationId>, from: Timestamp, to: Timestamp) -> Result<Vec<Booking>> {
+    async fn bookings_for(
+        &self,
+        phone: &PhoneNumber,
+        location: Option<&LocationId>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Booking>> {
         let (phone, location) = (phone.clone(), location.cloned());
         self.run(move |c| reads::bookings_for(c, &phone, location.as_ref(), from, to)).await
     }
-    async fn set_customer(&self, phone: &PhoneNumber, name: Option<String>, flags: CustomerFlags, at: Timestamp) -> Result<CustomerRow> {
+    async fn set_customer(
+        &self,
+        phone: &PhoneNumber,
+        name: Option<String>,
+        flags: CustomerFlags,
+        at: Timestamp,
+    ) -> Result<CustomerRow> {
         let phone = phone.clone();
         self.run(move |c| reads::set_customer(c, &phone, name, &flags, at)).await
     }
@@ -180,7 +211,14 @@ impl Store for SqliteStore {
         let by = by.to_owned();
         self.run(move |c| reads::ack_notification(c, id, &by, at)).await
     }
-    async fn audit(&self, actor: &str, action: &str, subject: &str, detail: serde_json::Value, at: Timestamp) -> Result<()> {
+    async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: serde_json::Value,
+        at: Timestamp,
+    ) -> Result<()> {
         let (actor, action, subject) = (actor.to_owned(), action.to_owned(), subject.to_owned());
         self.run(move |c| reads::audit(c, &actor, &action, &subject, &detail, at)).await
     }

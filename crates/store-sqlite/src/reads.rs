@@ -1,8 +1,8 @@
 //! Reads for the API and the small writes around them: threads, bookings,
 //! customers, notifications, audit, settings and SOPs.
 
-use clubos_domain::{BookingStatus, CustomerFlag, CustomerFlags, LocationId, PhoneNumber, ReasonCode, Verdict};
 use clubos_domain::{Booking, BookingId, Category};
+use clubos_domain::{BookingStatus, CustomerFlag, CustomerFlags, LocationId, PhoneNumber, ReasonCode, Verdict};
 use clubos_store::{
     AuditRow, CustomerRow, DecisionRow, NewNotification, NotificationRow, Result, Severity, StoreError, ThreadDetail,
     ThreadFilter, ThreadId, ThreadRow, ThreadTimes,
@@ -10,7 +10,9 @@ use clubos_store::{
 use jiff::Timestamp;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::convert::{THREAD_COLUMNS, bay, conv_err, location, ms, opt_parse, opt_ts, parse, phone, sql_err, thread_row, ts};
+use crate::convert::{
+    THREAD_COLUMNS, bay, conv_err, location, ms, opt_parse, opt_ts, parse, phone, sql_err, thread_row, ts,
+};
 use crate::work::{actions_where, message_row};
 
 pub(crate) fn list_threads(c: &Connection, f: &ThreadFilter) -> Result<Vec<ThreadRow>> {
@@ -122,7 +124,13 @@ pub(crate) fn upsert_booking(c: &Connection, b: &Booking) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn bookings_for(c: &Connection, phone_no: &PhoneNumber, loc: Option<&LocationId>, from: Timestamp, to: Timestamp) -> Result<Vec<Booking>> {
+pub(crate) fn bookings_for(
+    c: &Connection,
+    phone_no: &PhoneNumber,
+    loc: Option<&LocationId>,
+    from: Timestamp,
+    to: Timestamp,
+) -> Result<Vec<Booking>> {
     c.prepare_cached(
         "SELECT id, location, bay, customer_phone, starts_at, ends_at, status FROM bookings
          WHERE customer_phone = ?1 AND (?2 IS NULL OR location = ?2) AND ends_at >= ?3 AND starts_at <= ?4
@@ -146,7 +154,13 @@ pub(crate) fn bookings_for(c: &Connection, phone_no: &PhoneNumber, loc: Option<&
     .map_err(sql_err)
 }
 
-pub(crate) fn set_customer(c: &Connection, p: &PhoneNumber, name: Option<String>, flags: &CustomerFlags, at: Timestamp) -> Result<CustomerRow> {
+pub(crate) fn set_customer(
+    c: &Connection,
+    p: &PhoneNumber,
+    name: Option<String>,
+    flags: &CustomerFlags,
+    at: Timestamp,
+) -> Result<CustomerRow> {
     let flags_json = serde_json::to_string(flags).map_err(|e| StoreError::Backend(e.to_string()))?;
     c.prepare_cached(
         "INSERT INTO customers (phone, name, flags, updated_at) VALUES (?1, ?2, ?3, ?4)
@@ -164,7 +178,12 @@ pub(crate) fn customer(c: &Connection, p: &PhoneNumber) -> Result<Option<Custome
         .query_row([p.as_str()], |r| {
             let flags: String = r.get(1)?;
             let flags: Vec<CustomerFlag> = serde_json::from_str(&flags).map_err(|e| conv_err(e.to_string()))?;
-            Ok(CustomerRow { phone: p.clone(), name: r.get(0)?, flags: flags.into_iter().collect(), updated_at: ts(r.get(2)?)? })
+            Ok(CustomerRow {
+                phone: p.clone(),
+                name: r.get(0)?,
+                flags: flags.into_iter().collect(),
+                updated_at: ts(r.get(2)?)?,
+            })
         })
         .optional()
         .map_err(sql_err)
@@ -217,12 +236,22 @@ pub(crate) fn ack_notification(c: &mut Connection, id: i64, by: &str, at: Timest
         .query_row("SELECT count(*) FROM notifications WHERE id = ?1", [id], |r| r.get::<_, i64>(0))
         .map_err(sql_err)?
         > 0;
-    c.execute("UPDATE notifications SET acked_at = ?2, acked_by = ?3 WHERE id = ?1 AND acked_at IS NULL", params![id, ms(at), by])
-        .map_err(sql_err)?;
+    c.execute(
+        "UPDATE notifications SET acked_at = ?2, acked_by = ?3 WHERE id = ?1 AND acked_at IS NULL",
+        params![id, ms(at), by],
+    )
+    .map_err(sql_err)?;
     Ok(exists)
 }
 
-pub(crate) fn audit(c: &mut Connection, actor: &str, action: &str, subject: &str, detail: &serde_json::Value, at: Timestamp) -> Result<()> {
+pub(crate) fn audit(
+    c: &mut Connection,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &serde_json::Value,
+    at: Timestamp,
+) -> Result<()> {
     c.prepare_cached("INSERT INTO audit (at, actor, action, subject, detail) VALUES (?1, ?2, ?3, ?4, ?5)")
         .map_err(sql_err)?
         .execute(params![ms(at), actor, action, subject, detail.to_string()])

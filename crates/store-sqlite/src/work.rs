@@ -1,10 +1,12 @@
 //! The worker's transactions: its context, decisions with their action
 //! intents, action outcomes, and thread updates.
 
-use clubos_domain::{ActionKind, ActionOutcome, ActionRecord, Booking, BookingId, CustomerFlags, LocationId, TriggeredBy};
+use clubos_domain::{
+    ActionKind, ActionOutcome, ActionRecord, Booking, BookingId, CustomerFlags, LocationId, TriggeredBy,
+};
 use clubos_store::{
-    ActionId, ActionRow, ActionStatus, DecisionId, Direction, MessageRow, NewAction, NewDecision, NewNotification, Result, StoreError,
-    ThreadId, ThreadUpdate, WorkContext,
+    ActionId, ActionRow, ActionStatus, DecisionId, Direction, MessageRow, NewAction, NewDecision, NewNotification,
+    Result, StoreError, ThreadId, ThreadUpdate, WorkContext,
 };
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
@@ -12,7 +14,12 @@ use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehav
 use crate::convert::{THREAD_COLUMNS, conv_err, ms, opt_ts, parse, sql_err, target, thread_row, ts};
 use crate::reads::{bookings_for, customer, notify_tx};
 
-pub(crate) fn work_context(c: &mut Connection, thread_id: ThreadId, now: Timestamp, ledger_since: Timestamp) -> Result<WorkContext> {
+pub(crate) fn work_context(
+    c: &mut Connection,
+    thread_id: ThreadId,
+    now: Timestamp,
+    ledger_since: Timestamp,
+) -> Result<WorkContext> {
     let thread = c
         .prepare_cached(&format!("SELECT {THREAD_COLUMNS} FROM threads WHERE id = ?1"))
         .map_err(sql_err)?
@@ -40,7 +47,8 @@ pub(crate) fn work_context(c: &mut Connection, thread_id: ThreadId, now: Timesta
         .map_err(sql_err)?;
     let flags = customer(c, &thread.customer_phone)?.map(|c| c.flags).unwrap_or_default();
     let window = SignedDuration::from_hours(12);
-    let bookings: Vec<Booking> = bookings_for(c, &thread.customer_phone, Some(&thread.location), now - window, now + window)?;
+    let bookings: Vec<Booking> =
+        bookings_for(c, &thread.customer_phone, Some(&thread.location), now - window, now + window)?;
     let ledger = ledger(c, &thread.location, ledger_since)?;
     Ok(WorkContext {
         failed_ai_actions: failed as u32,
@@ -117,10 +125,17 @@ pub(crate) fn commit_decision(c: &mut Connection, d: &NewDecision) -> Result<(De
     Ok((decision_id, ids))
 }
 
-pub(crate) fn mark_processed(c: &mut Connection, thread_id: ThreadId, ids: &[i64], n: Option<&NewNotification>, at: Timestamp) -> Result<()> {
+pub(crate) fn mark_processed(
+    c: &mut Connection,
+    thread_id: ThreadId,
+    ids: &[i64],
+    n: Option<&NewNotification>,
+    at: Timestamp,
+) -> Result<()> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
     {
-        let mut mark = tx.prepare_cached("UPDATE messages SET processed = 1 WHERE id = ?1 AND thread_id = ?2").map_err(sql_err)?;
+        let mut mark =
+            tx.prepare_cached("UPDATE messages SET processed = 1 WHERE id = ?1 AND thread_id = ?2").map_err(sql_err)?;
         for id in ids {
             mark.execute(params![id, thread_id]).map_err(sql_err)?;
         }
@@ -131,7 +146,13 @@ pub(crate) fn mark_processed(c: &mut Connection, thread_id: ThreadId, ids: &[i64
     tx.commit().map_err(sql_err)
 }
 
-fn insert_action(tx: &Transaction<'_>, thread_id: ThreadId, decision_id: Option<DecisionId>, a: &NewAction, at: Timestamp) -> Result<ActionId> {
+fn insert_action(
+    tx: &Transaction<'_>,
+    thread_id: ThreadId,
+    decision_id: Option<DecisionId>,
+    a: &NewAction,
+    at: Timestamp,
+) -> Result<ActionId> {
     let inserted = tx
         .prepare_cached(
             "INSERT INTO actions (decision_id, thread_id, location, kind, target, status, triggered_by, actor, booking_id, body,
@@ -163,7 +184,13 @@ fn insert_action(tx: &Transaction<'_>, thread_id: ThreadId, decision_id: Option<
     Ok(tx.last_insert_rowid())
 }
 
-pub(crate) fn start_action(c: &mut Connection, thread_id: ThreadId, decision_id: Option<DecisionId>, a: &NewAction, at: Timestamp) -> Result<ActionId> {
+pub(crate) fn start_action(
+    c: &mut Connection,
+    thread_id: ThreadId,
+    decision_id: Option<DecisionId>,
+    a: &NewAction,
+    at: Timestamp,
+) -> Result<ActionId> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
     let id = insert_action(&tx, thread_id, decision_id, a, at)?;
     tx.commit().map_err(sql_err)?;
@@ -184,7 +211,10 @@ pub(crate) fn action_row(r: &Row<'_>) -> rusqlite::Result<ActionRow> {
         status: ActionStatus::parse(&status).ok_or_else(|| conv_err(format!("action status {status}")))?,
         triggered_by: parse::<TriggeredBy>(&r.get::<_, String>(6)?)?,
         actor: r.get(7)?,
-        booking_id: r.get::<_, Option<String>>(8)?.map(|b| BookingId::parse(&b).map_err(|e| conv_err(e.to_string()))).transpose()?,
+        booking_id: r
+            .get::<_, Option<String>>(8)?
+            .map(|b| BookingId::parse(&b).map_err(|e| conv_err(e.to_string())))
+            .transpose()?,
         body: r.get(9)?,
         started_at: ts(r.get(10)?)?,
         finished_at: opt_ts(r.get(11)?)?,
@@ -202,10 +232,18 @@ pub(crate) fn actions_where(c: &Connection, clause: &str, p: impl rusqlite::Para
         .map_err(sql_err)
 }
 
-pub(crate) fn finish_action(c: &mut Connection, id: ActionId, outcome: ActionOutcome, error: Option<String>, at: Timestamp) -> Result<ActionRow> {
+pub(crate) fn finish_action(
+    c: &mut Connection,
+    id: ActionId,
+    outcome: ActionOutcome,
+    error: Option<String>,
+    at: Timestamp,
+) -> Result<ActionRow> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
     let n = tx
-        .prepare_cached("UPDATE actions SET status = ?2, error = ?3, finished_at = ?4 WHERE id = ?1 AND status = 'pending'")
+        .prepare_cached(
+            "UPDATE actions SET status = ?2, error = ?3, finished_at = ?4 WHERE id = ?1 AND status = 'pending'",
+        )
         .map_err(sql_err)?
         .execute(params![id, outcome.as_str(), error, ms(at)])
         .map_err(sql_err)?;
@@ -235,7 +273,11 @@ pub(crate) fn pending_actions(c: &mut Connection) -> Result<Vec<ActionRow>> {
 }
 
 pub(crate) fn ledger(c: &Connection, location: &LocationId, since: Timestamp) -> Result<Vec<ActionRecord>> {
-    let rows = actions_where(c, "location = ?1 AND started_at >= ?2 AND kind != 'send_reply'", params![location.as_str(), ms(since)])?;
+    let rows = actions_where(
+        c,
+        "location = ?1 AND started_at >= ?2 AND kind != 'send_reply'",
+        params![location.as_str(), ms(since)],
+    )?;
     Ok(rows.iter().map(ActionRow::to_record).collect())
 }
 

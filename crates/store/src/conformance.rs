@@ -87,13 +87,24 @@ async fn threads_join_within_the_window(s: &impl Store) {
     assert!(new && c != a, "61 minutes later (31 after the last) opens a new thread");
     let (other, _, _) = stored(s.ingest(inbound("4", 2, 61, Priority::Low)).await.unwrap());
     assert_ne!(other, c, "another customer");
-    s.update_thread(c, ThreadUpdate { status: Some(ThreadStatus::Resolved), ..Default::default() }, t(62)).await.unwrap();
+    s.update_thread(c, ThreadUpdate { status: Some(ThreadStatus::Resolved), ..Default::default() }, t(62))
+        .await
+        .unwrap();
     let (d, _, new) = stored(s.ingest(inbound("5", 1, 63, Priority::Normal)).await.unwrap());
     assert!(new && d != c, "a resolved thread is not joined");
     let esc = Escalation { reason: None, summary: "No resolution within 15 minutes".into(), proposal: None };
-    s.update_thread(d, ThreadUpdate { status: Some(ThreadStatus::Escalated), escalation: Some(esc), ..Default::default() }, t(64)).await.unwrap();
+    s.update_thread(
+        d,
+        ThreadUpdate { status: Some(ThreadStatus::Escalated), escalation: Some(esc), ..Default::default() },
+        t(64),
+    )
+    .await
+    .unwrap();
     let row = s.thread(d).await.unwrap().unwrap().thread;
-    assert_eq!((row.escalation_reason, row.escalation_summary.as_deref()), (None, Some("No resolution within 15 minutes")));
+    assert_eq!(
+        (row.escalation_reason, row.escalation_summary.as_deref()),
+        (None, Some("No resolution within 15 minutes"))
+    );
     let (e, _, _) = stored(s.ingest(inbound("6", 1, 65, Priority::Normal)).await.unwrap());
     assert_eq!(e, d, "an escalated thread is joined");
     assert_eq!(s.thread(d).await.unwrap().unwrap().thread.status, ThreadStatus::Escalated, "and stays with the human");
@@ -103,13 +114,20 @@ async fn threads_join_within_the_window(s: &impl Store) {
     assert!(s.work_context(d, t(66), t(0)).await.unwrap().pending.is_empty());
     let f = s.list_threads(ThreadFilter { phone: Some(phone(1)), ..Default::default() }).await.unwrap();
     assert_eq!(f.len(), 3);
-    let esc = s.list_threads(ThreadFilter { status: Some(ThreadStatus::Escalated), ..Default::default() }).await.unwrap();
+    let esc =
+        s.list_threads(ThreadFilter { status: Some(ThreadStatus::Escalated), ..Default::default() }).await.unwrap();
     assert_eq!(esc.iter().map(|r| r.id).collect::<Vec<_>>(), vec![d]);
 }
 
 async fn queue_order_and_leases(s: &impl Store) {
     let lease = SignedDuration::from_secs(30);
-    let order = [(1, Priority::Normal), (2, Priority::Low), (3, Priority::High), (4, Priority::Normal), (5, Priority::Emergency)];
+    let order = [
+        (1, Priority::Normal),
+        (2, Priority::Low),
+        (3, Priority::High),
+        (4, Priority::Normal),
+        (5, Priority::Emergency),
+    ];
     let mut ids = std::collections::HashMap::new();
     for (i, (n, p)) in order.iter().enumerate() {
         let (tid, _, _) = stored(s.ingest(inbound(&format!("q{n}"), *n, i as i64, *p)).await.unwrap());
@@ -183,7 +201,12 @@ fn decision(tid: ThreadId, msgs: Vec<i64>, actions: Vec<NewAction>) -> NewDecisi
         at: t(1),
         message_ids: msgs,
         classified: true,
-        thread: ThreadUpdate { status: Some(ThreadStatus::InProgress), category: Some(Category::Tech), bay: BayNumber::new(3).ok(), escalation: None },
+        thread: ThreadUpdate {
+            status: Some(ThreadStatus::InProgress),
+            category: Some(Category::Tech),
+            bay: BayNumber::new(3).ok(),
+            escalation: None,
+        },
         actions,
         notification: None,
     }
@@ -192,7 +215,11 @@ fn decision(tid: ThreadId, msgs: Vec<i64>, actions: Vec<NewAction>) -> NewDecisi
 fn reset(kind: ActionKind, body: Option<&str>) -> NewAction {
     NewAction {
         kind,
-        target: if kind == ActionKind::SendReply { ActionTarget::Customer } else { ActionTarget::Bay(BayNumber::new(3).expect("bay")) },
+        target: if kind == ActionKind::SendReply {
+            ActionTarget::Customer
+        } else {
+            ActionTarget::Bay(BayNumber::new(3).expect("bay"))
+        },
         booking: BookingId::parse("bk-1").ok(),
         triggered_by: TriggeredBy::Ai,
         actor: "ai".into(),
@@ -207,11 +234,16 @@ async fn decisions_are_atomic_and_actions_run_once(s: &impl Store) {
     assert_eq!(ctx.pending.iter().map(|m| m.id).collect::<Vec<_>>(), vec![mid]);
     assert_eq!(ctx.last_classified_at, None);
     // Two actions of one kind for one decision: refused, nothing written.
-    let twice = decision(tid, vec![mid], vec![reset(ActionKind::ResetTrackman, None), reset(ActionKind::ResetTrackman, None)]);
+    let twice =
+        decision(tid, vec![mid], vec![reset(ActionKind::ResetTrackman, None), reset(ActionKind::ResetTrackman, None)]);
     assert!(matches!(s.commit_decision(twice).await, Err(StoreError::Conflict(_))));
     let d = s.thread(tid).await.unwrap().unwrap();
     assert!(d.decisions.is_empty() && d.actions.is_empty(), "rolled back");
-    let one = decision(tid, vec![mid], vec![reset(ActionKind::ResetTrackman, None), reset(ActionKind::SendReply, Some("Resetting now"))]);
+    let one = decision(
+        tid,
+        vec![mid],
+        vec![reset(ActionKind::ResetTrackman, None), reset(ActionKind::SendReply, Some("Resetting now"))],
+    );
     let (did, aids) = s.commit_decision(one).await.unwrap();
     let ctx = s.work_context(tid, t(2), t(-60)).await.unwrap();
     assert!(ctx.pending.is_empty(), "messages are processed with the decision");
@@ -237,14 +269,35 @@ async fn decisions_are_atomic_and_actions_run_once(s: &impl Store) {
     assert_eq!(s.work_context(tid, t(3), t(-60)).await.unwrap().failed_ai_actions, 1);
     let follow_up = s.start_action(tid, Some(did), reset(ActionKind::SendReply, Some("again")), t(3)).await;
     assert!(matches!(follow_up, Err(StoreError::Conflict(_))), "one reply per decision");
-    let human = s.start_action(tid, None, NewAction { triggered_by: TriggeredBy::Human, actor: "ops@example.com".into(), ..reset(ActionKind::ResetTrackman, None) }, t(4)).await.unwrap();
+    let human = s
+        .start_action(
+            tid,
+            None,
+            NewAction {
+                triggered_by: TriggeredBy::Human,
+                actor: "ops@example.com".into(),
+                ..reset(ActionKind::ResetTrackman, None)
+            },
+            t(4),
+        )
+        .await
+        .unwrap();
     assert!(human > aids[1]);
     assert_eq!(s.ledger(&loc(), t(0)).await.unwrap().len(), 2);
     assert_eq!(s.ledger(&loc(), t(3)).await.unwrap().len(), 1);
 }
 
 async fn bookings_customers_and_ledger(s: &impl Store) {
-    let b = Booking::new(BookingId::parse("bk-9").unwrap(), loc(), BayNumber::new(2).ok(), phone(5), t(0), t(60), BookingStatus::Confirmed).unwrap();
+    let b = Booking::new(
+        BookingId::parse("bk-9").unwrap(),
+        loc(),
+        BayNumber::new(2).ok(),
+        phone(5),
+        t(0),
+        t(60),
+        BookingStatus::Confirmed,
+    )
+    .unwrap();
     s.upsert_booking(&b).await.unwrap();
     assert_eq!(s.bookings_for(&phone(5), Some(&loc()), t(-30), t(-1)).await.unwrap(), vec![]);
     assert_eq!(s.bookings_for(&phone(5), Some(&loc()), t(-30), t(0)).await.unwrap(), vec![b.clone()]);
@@ -302,6 +355,7 @@ async fn queue_overflow_alerts_once(s: &impl Store) {
         let Ingested::Stored { queue_depth, .. } = s.ingest(m).await.unwrap() else { panic!() };
         assert_eq!(queue_depth, u64::from(i) + 1, "nothing is dropped");
     }
-    let alerts: Vec<_> = s.notifications(true).await.unwrap().into_iter().filter(|n| n.kind == "queue_overflow").collect();
+    let alerts: Vec<_> =
+        s.notifications(true).await.unwrap().into_iter().filter(|n| n.kind == "queue_overflow").collect();
     assert_eq!(alerts.len(), 1, "one alert per episode");
 }

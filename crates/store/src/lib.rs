@@ -65,14 +65,32 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn commit_decision(&self, d: NewDecision) -> Result<(DecisionId, Vec<ActionId>)>;
     /// Marks messages handled without a decision (a human owns the thread),
     /// raising the notification, if any, in the same transaction.
-    async fn mark_processed(&self, thread_id: ThreadId, message_ids: Vec<i64>, notification: Option<NewNotification>, at: Timestamp) -> Result<()>;
+    async fn mark_processed(
+        &self,
+        thread_id: ThreadId,
+        message_ids: Vec<i64>,
+        notification: Option<NewNotification>,
+        at: Timestamp,
+    ) -> Result<()>;
     /// Records the intent of an action: an operator's (no decision), or a
     /// decision's follow-up (e.g. the reply after a device action). At most
     /// one action of each kind per decision.
-    async fn start_action(&self, thread_id: ThreadId, decision_id: Option<DecisionId>, action: NewAction, at: Timestamp) -> Result<ActionId>;
+    async fn start_action(
+        &self,
+        thread_id: ThreadId,
+        decision_id: Option<DecisionId>,
+        action: NewAction,
+        at: Timestamp,
+    ) -> Result<ActionId>;
     /// Records an action's outcome. A successful `send_reply` also stores the
     /// outbound message.
-    async fn finish_action(&self, id: ActionId, outcome: ActionOutcome, error: Option<String>, at: Timestamp) -> Result<ActionRow>;
+    async fn finish_action(
+        &self,
+        id: ActionId,
+        outcome: ActionOutcome,
+        error: Option<String>,
+        at: Timestamp,
+    ) -> Result<ActionRow>;
     /// Actions whose outcome was never recorded (for reconciliation).
     async fn pending_actions(&self) -> Result<Vec<ActionRow>>;
     /// Attempts at a location since a time (the ledger for operators' actions).
@@ -91,8 +109,20 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     async fn upsert_booking(&self, booking: &Booking) -> Result<()>;
     /// The customer's bookings overlapping `[from, to]`, any location when `None`.
-    async fn bookings_for(&self, phone: &PhoneNumber, location: Option<&LocationId>, from: Timestamp, to: Timestamp) -> Result<Vec<Booking>>;
-    async fn set_customer(&self, phone: &PhoneNumber, name: Option<String>, flags: CustomerFlags, at: Timestamp) -> Result<CustomerRow>;
+    async fn bookings_for(
+        &self,
+        phone: &PhoneNumber,
+        location: Option<&LocationId>,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> Result<Vec<Booking>>;
+    async fn set_customer(
+        &self,
+        phone: &PhoneNumber,
+        name: Option<String>,
+        flags: CustomerFlags,
+        at: Timestamp,
+    ) -> Result<CustomerRow>;
     async fn customer(&self, phone: &PhoneNumber) -> Result<Option<CustomerRow>>;
 
     // ---- notifications, audit, settings ----
@@ -103,7 +133,14 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn notifications(&self, unacked_only: bool) -> Result<Vec<NotificationRow>>;
     /// False when there is no such notification.
     async fn ack_notification(&self, id: i64, by: &str, at: Timestamp) -> Result<bool>;
-    async fn audit(&self, actor: &str, action: &str, subject: &str, detail: serde_json::Value, at: Timestamp) -> Result<()>;
+    async fn audit(
+        &self,
+        actor: &str,
+        action: &str,
+        subject: &str,
+        detail: serde_json::Value,
+        at: Timestamp,
+    ) -> Result<()>;
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     async fn put_setting(&self, key: &str, value: &str, at: Timestamp) -> Result<()>;

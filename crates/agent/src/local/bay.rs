@@ -4,10 +4,8 @@
 use clubos_domain::BayNumber;
 use regex::Regex;
 
-const NUMBER_WORDS: &[&str] = &[
-    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
-    "twelve",
-];
+const NUMBER_WORDS: &[&str] =
+    &["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve"];
 
 /// Finds bay numbers in a text. Built once (two small regexes).
 #[derive(Debug, Clone)]
@@ -80,9 +78,7 @@ mod tests {
     use crate::local::text::regex_haystack;
 
     fn bay(text: &str) -> Option<u16> {
-        BayExtractor::new()
-            .extract(&regex_haystack(text), None)
-            .map(BayNumber::get)
+        BayExtractor::new().extract(&regex_haystack(text), None).map(BayNumber::get)
     }
 
     #[test]

@@ -56,22 +56,12 @@ impl Score {
         } else {
             0.0
         };
-        let regex = if e.regex > 0 {
-            w::REGEX + w::REGEX_EXTRA * f32::from((e.regex - 1).min(2))
-        } else {
-            0.0
-        };
+        let regex = if e.regex > 0 { w::REGEX + w::REGEX_EXTRA * f32::from((e.regex - 1).min(2)) } else { 0.0 };
         let trigger = exact.max(regex) + w::AGREE * exact.min(regex);
         let misspelling = w::MISSPELLING * f32::from(e.misspellings.min(2));
         let keywords = e.keyword_weight.min(w::KEYWORDS_MAX);
         let similarity = w::SIMILARITY * e.similarity;
-        Self {
-            trigger,
-            misspelling,
-            keywords,
-            similarity,
-            total: trigger + misspelling + keywords + similarity,
-        }
+        Self { trigger, misspelling, keywords, similarity, total: trigger + misspelling + keywords + similarity }
     }
 }
 
@@ -94,21 +84,27 @@ pub struct Decision {
     pub rule: &'static str,
 }
 
-/// Decides from the evidence; `meta[i]` describes SOP `i`.
-pub fn decide(ev: &Evidence, meta: &[SopMeta]) -> Decision {
+/// Decides from the evidence; `meta[i]` describes SOP `i`; `regex_spans`
+/// gives where an SOP's regexes match the corrected text (only asked when
+/// precedence would overrule a better-scoring SOP).
+pub fn decide(ev: &Evidence, meta: &[SopMeta], regex_spans: &dyn Fn(usize) -> Vec<(usize, usize)>) -> Decision {
     let scores: Vec<Score> = ev.per_sop.iter().map(Score::of).collect();
     let fired = |i: usize| scores[i].trigger > 0.0;
     // Inside each category: the best SOP, preferring one that acts now when
     // several fired.
+    let mut fired_in: Vec<(Category, usize)> = Vec::with_capacity(4);
+    for i in (0..scores.len()).filter(|&i| fired(i)) {
+        match fired_in.iter_mut().find(|(c, _)| *c == meta[i].category) {
+            Some((_, n)) => *n += 1,
+            None => fired_in.push((meta[i].category, 1)),
+        }
+    }
     let mut cats: Vec<(Category, usize, f32)> = Vec::with_capacity(4);
     for (i, s) in scores.iter().enumerate() {
         let c = meta[i].category;
-        let rivals_fired = (0..scores.len()).any(|j| j != i && meta[j].category == c && fired(j));
-        let bonus = if fired(i) && meta[i].acts_now && rivals_fired {
-            w::ACT_NOW
-        } else {
-            0.0
-        };
+        let n_fired = fired_in.iter().find(|(x, _)| *x == c).map_or(0, |(_, n)| *n);
+        let rivals_fired = n_fired > usize::from(fired(i));
+        let bonus = if fired(i) && meta[i].acts_now && rivals_fired { w::ACT_NOW } else { 0.0 };
         let key = s.total + bonus;
         match cats.iter_mut().find(|(bc, _, _)| *bc == c) {
             Some((_, _, bk)) if *bk >= key => {}
@@ -116,28 +112,20 @@ pub fn decide(ev: &Evidence, meta: &[SopMeta]) -> Decision {
             None => cats.push((c, i, key)),
         }
     }
-    let strong: Vec<(Category, usize)> = cats
-        .iter()
-        .filter(|(_, i, _)| fired(*i))
-        .map(|(c, i, _)| (*c, *i))
-        .collect();
+    let strong: Vec<(Category, usize)> = cats.iter().filter(|(_, i, _)| fired(*i)).map(|(c, i, _)| (*c, *i)).collect();
 
     if strong.is_empty() {
         return weak(ev, &scores, &cats);
     }
 
-    let by_score =
-        |a: &(Category, usize), b: &(Category, usize)| scores[a.1].total.total_cmp(&scores[b.1].total);
+    let by_score = |a: &(Category, usize), b: &(Category, usize)| scores[a.1].total.total_cmp(&scores[b.1].total);
     let top = *strong.iter().max_by(|a, b| by_score(a, b)).expect("non-empty");
-    let first = *strong
-        .iter()
-        .max_by(|a, b| rank(b.0).cmp(&rank(a.0)).then(by_score(a, b)))
-        .expect("non-empty");
+    let first = *strong.iter().max_by(|a, b| rank(b.0).cmp(&rank(a.0)).then(by_score(a, b))).expect("non-empty");
     let (chosen, rule) = if first == top {
         (top, if strong.len() > 1 { "triggers_over_rival" } else { "triggers" })
     } else if ev.past {
         (top, "problem_over")
-    } else if contested(ev, first.1, top.1) {
+    } else if contested(ev, first.1, top.1, regex_spans) {
         (top, "more_specific_phrase")
     } else {
         (first, "precedence")
@@ -153,57 +141,46 @@ pub fn decide(ev: &Evidence, meta: &[SopMeta]) -> Decision {
         .filter(|(j, _)| *j != i && meta[*j].category == chosen.0)
         .map(|(_, t)| t.total)
         .fold(0.0f32, f32::max);
-    let rival = strong
-        .iter()
-        .filter(|(c, _)| *c != chosen.0)
-        .map(|(_, j)| scores[*j].total)
-        .fold(0.0f32, f32::max);
+    let rival = strong.iter().filter(|(c, _)| *c != chosen.0).map(|(_, j)| scores[*j].total).fold(0.0f32, f32::max);
     Decision {
         sop: Some(i),
-        confidence: strong_confidence(&s, runner_up, rival, rule, ev.none_weight),
+        confidence: strong_confidence(&ev.per_sop[i], &s, runner_up, rival, rule, ev.none_weight),
         rule,
     }
 }
 
-/// Every exact phrase of `hi` (the higher-precedence SOP) overlaps, by more
-/// than the shared space, a phrase of `lo` that is part of the same words:
-/// "promo code isnt working" is about a promo code, not the door code.
-fn contested(ev: &Evidence, hi: usize, lo: usize) -> bool {
-    let spans = |s: usize| ev.exact_spans.iter().filter(move |(x, _, _)| *x as usize == s);
-    let mut any = false;
-    for &(_, a0, a1) in spans(hi) {
-        any = true;
-        let covered = spans(lo).any(|&(_, b0, b1)| a1.min(b1).saturating_sub(a0.max(b0)) > 1);
-        if !covered {
-            return false;
-        }
+/// Every trigger match of `hi` (the higher-precedence SOP: exact phrases
+/// and the regexes that also match the corrected text) overlaps, by more
+/// than a shared space, an exact phrase of `lo`: the words are `lo`'s.
+/// "promo code is not working" is about a promo code, not the door code.
+fn contested(ev: &Evidence, hi: usize, lo: usize, regex_spans: &dyn Fn(usize) -> Vec<(usize, usize)>) -> bool {
+    let lo_spans: Vec<(usize, usize)> =
+        ev.exact_spans.iter().filter(|(s, _, _)| *s as usize == lo).map(|&(_, a, b)| (a, b)).collect();
+    let mut hi_spans: Vec<(usize, usize)> =
+        ev.exact_spans.iter().filter(|(s, _, _)| *s as usize == hi).map(|&(_, a, b)| (a, b)).collect();
+    let regex_hits = usize::from(ev.per_sop[hi].regex);
+    let spans = regex_spans(hi);
+    if spans.len() < regex_hits {
+        // A regex matched only the raw text: its place is unknown.
+        return false;
     }
-    any
+    hi_spans.extend(spans);
+    !hi_spans.is_empty()
+        && hi_spans.iter().all(|&(a0, a1)| lo_spans.iter().any(|&(b0, b1)| a1.min(b1).saturating_sub(a0.max(b0)) > 1))
 }
 
 /// No trigger fired: pick by keywords and similarity if the evidence is
 /// broad enough (two shared words or a keyword), else none.
 fn weak(ev: &Evidence, scores: &[Score], cats: &[(Category, usize, f32)]) -> Decision {
-    let top = cats
-        .iter()
-        .map(|(_, i, _)| *i)
-        .max_by(|a, b| scores[*a].total.total_cmp(&scores[*b].total));
+    let top = cats.iter().map(|(_, i, _)| *i).max_by(|a, b| scores[*a].total.total_cmp(&scores[*b].total));
     let Some(i) = top else {
         return none(ev, "no_match");
     };
     let s = &scores[i];
     let e = &ev.per_sop[i];
     let broad = e.similarity_terms >= 2 || e.keywords > 0 || e.misspellings > 0;
-    if broad
-        && s.total >= w::WEAK_MIN
-        && s.similarity >= w::WEAK_SIM_MIN
-        && ev.none_weight < 0.5 * s.total
-    {
-        Decision {
-            sop: Some(i),
-            confidence: weak_confidence(s),
-            rule: "similarity",
-        }
+    if broad && s.total >= w::WEAK_MIN && s.similarity >= w::WEAK_SIM_MIN && ev.none_weight < 0.5 * s.total {
+        Decision { sop: Some(i), confidence: weak_confidence(s), rule: "similarity" }
     } else {
         none(ev, if ev.none_weight > 0.0 { "none_lexicon" } else { "no_match" })
     }
@@ -212,11 +189,7 @@ fn weak(ev: &Evidence, scores: &[Score], cats: &[(Category, usize, f32)]) -> Dec
 fn none(ev: &Evidence, rule: &'static str) -> Decision {
     // Surer when a none phrase says so; still low by contract (no action).
     let confidence = if ev.none_weight > 0.0 { 0.5 } else { 0.3 };
-    Decision {
-        sop: None,
-        confidence,
-        rule,
-    }
+    Decision { sop: None, confidence, rule }
 }
 
 /// Confidence without any trigger: similarity and keywords only. Capped
@@ -226,12 +199,49 @@ fn weak_confidence(s: &Score) -> f64 {
     f64::from(x.min(0.75))
 }
 
-/// Confidence with trigger evidence: high when one SOP clearly wins.
-fn strong_confidence(s: &Score, runner_up: f32, rival: f32, rule: &str, none_weight: f32) -> f64 {
-    let mut x = 0.85;
-    x += 0.04 * (s.trigger + s.misspelling - 1.0).clamp(0.0, 1.5);
-    x += 0.05 * s.similarity.min(1.0);
-    x += 0.03 * (s.keywords / 0.4).min(1.0);
+/// How many independent pieces of evidence back an SOP, roughly: a
+/// multi-word exact phrase or a two-part regex counts 1, a lexical (one
+/// word) trigger 0.6, each further trigger 0.4, keywords 0.5, a close
+/// example sharing two or more words 0.5, a misspelling 0.3. When every
+/// trigger is a single word, a single keyword is that same word and adds
+/// nothing.
+pub fn evidence_pieces(e: &SopEvidence) -> f32 {
+    let mut triggers: Vec<f32> = Vec::with_capacity(4);
+    let multi_word_exact = e.exact > 0 && e.exact_words >= 2;
+    if e.exact > 0 {
+        triggers.push(if multi_word_exact { 1.0 } else { 0.6 });
+        triggers.extend(std::iter::repeat_n(0.6, usize::from(e.exact - 1)));
+    }
+    let compound = e.regex - e.regex_lexical;
+    triggers.extend(std::iter::repeat_n(1.0, usize::from(compound)));
+    triggers.extend(std::iter::repeat_n(0.6, usize::from(e.regex_lexical)));
+    triggers.sort_by(|a, b| b.total_cmp(a));
+    let mut p = triggers.first().copied().unwrap_or(0.0);
+    p += (triggers.len().saturating_sub(1) as f32 * 0.4).min(0.8);
+    let lexical_only = !multi_word_exact && compound == 0;
+    p += match e.keywords {
+        0 => 0.0,
+        1 if lexical_only => 0.0,
+        1 => 0.5,
+        _ => 0.6,
+    };
+    if e.similarity >= 0.5 && e.similarity_terms >= 2 {
+        p += 0.5;
+    }
+    if e.misspellings > 0 {
+        p += 0.3;
+    }
+    p
+}
+
+/// Confidence with trigger evidence: 0.85 takes about one and a half
+/// pieces of evidence (or one that explains the whole text) and no serious
+/// competition.
+fn strong_confidence(e: &SopEvidence, s: &Score, runner_up: f32, rival: f32, rule: &str, none_weight: f32) -> f64 {
+    let mut x = 0.70 + 0.10 * evidence_pieces(e).min(2.8);
+    // How much of the text the SOP explains: "prices?" all of it; "spilled
+    // a drink on the hitting mat" only one word in five.
+    x += 0.12 * (e.coverage - 0.5);
     // Competition inside the category.
     let margin = s.total - runner_up;
     if margin < 0.5 {
@@ -241,7 +251,7 @@ fn strong_confidence(s: &Score, runner_up: f32, rival: f32, rule: &str, none_wei
     x -= match rule {
         "triggers" => 0.0,
         "triggers_over_rival" => 0.1 * (1.0 - (s.total - rival).clamp(0.0, 1.0)),
-        _ => 0.12,
+        _ => 0.1,
     };
     x -= 0.1 * none_weight.min(1.5);
     f64::from(x.clamp(0.05, 0.99))

@@ -7,30 +7,30 @@ use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use clubos_domain::BayNumber;
-use clubos_domain::signals::normalise;
 use regex::bytes::{RegexSet, RegexSetBuilder};
 
 use super::bay::BayExtractor;
 use super::lexicon::{NONE_PHRASES, NoneKind, OPT_OUT_TEXTS, PAST_PHRASES, STOPWORDS};
 use super::similarity::SimIndex;
 use super::spell::Speller;
-use super::text::{canonical, regex_haystack, slang};
+use super::hash::{FastMap, FastSet};
+use super::lexicon::is_stopword;
+use super::text::{canonical, canonicalise, normalise_fast, regex_haystack, stem};
 use crate::sop::{REGEX_SIZE_LIMIT, Sop};
 
 /// Why the index could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error("SOP `{sop}`: trigger regex #{index} does not compile: {error}")]
-    Regex {
-        sop: String,
-        index: usize,
-        error: String,
-    },
+    Regex { sop: String, index: usize, error: String },
     #[error("phrase automaton: {0}")]
     Phrases(String),
     #[error("too many SOPs for the local classifier (at most {max})", max = u16::MAX)]
     TooMany,
 }
+
+/// Weight of a keyword used by one SOP; shared keywords weigh less (÷√n).
+const KEYWORD_WEIGHT: f32 = 0.4;
 
 /// What one phrase of the automaton stands for.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +48,10 @@ pub struct SopEvidence {
     /// Distinct exact phrases found, and the longest one's word count.
     pub exact: u8,
     pub exact_words: u8,
+    /// Trigger regexes that matched, and how many of those are lexical
+    /// (match a single word, like `\bpark(?:ing|ed)?\b`).
     pub regex: u8,
+    pub regex_lexical: u8,
     pub keywords: u8,
     /// Sum of the found keywords' weights (rarer keywords weigh more).
     pub keyword_weight: f32,
@@ -57,6 +60,9 @@ pub struct SopEvidence {
     /// of the text that example shares.
     pub similarity: f32,
     pub similarity_terms: u8,
+    /// Share of the text's content words the SOP's vocabulary knows
+    /// (computed for SOPs whose triggers fired).
+    pub coverage: f32,
 }
 
 /// Everything the index found in one text.
@@ -70,6 +76,8 @@ pub struct Evidence {
     pub past: bool,
     /// Where exact phrases matched in the corrected text: (SOP, start, end).
     pub exact_spans: Vec<(u16, usize, usize)>,
+    /// Which patterns of the regex set matched.
+    pub regex_hits: Vec<u16>,
     /// The canonical text after spelling correction.
     pub corrected: String,
     pub bay: Option<BayNumber>,
@@ -79,10 +87,17 @@ pub struct Evidence {
 pub struct Index {
     phrases: AhoCorasick,
     phrase_refs: Vec<Vec<PhraseRef>>,
+    /// Per SOP: the stems of every word of its title, triggers and keywords.
+    sop_vocab: Vec<FastSet<String>>,
+    /// Single-word keywords by stem ("crashes" finds "crash").
+    keyword_stems: FastMap<String, Vec<(u16, f32)>>,
     regexes: RegexSet,
-    regex_sop: Vec<u16>,
+    /// Per pattern of the set: its SOP, and whether it is lexical.
+    regex_sop: Vec<(u16, bool)>,
+    /// Each pattern of the set on its own, to find where it matched.
+    regex_singles: Vec<regex::bytes::Regex>,
     /// Patterns that need Unicode semantics, run one by one on the lowercased text.
-    unicode_regexes: Vec<(regex::Regex, u16)>,
+    unicode_regexes: Vec<(regex::Regex, (u16, bool))>,
     speller: Speller,
     sim: SimIndex,
     bays: BayExtractor,
@@ -108,35 +123,46 @@ impl Index {
             phrase_refs[id].push(r);
         };
 
-        // How many SOPs use each keyword (as a keyword or inside an exact phrase).
+        // How many SOPs use each keyword stem (as a keyword or inside an
+        // exact phrase): rarer keywords weigh more.
         let mut kw_sops: HashMap<String, HashSet<usize>> = HashMap::new();
         for (i, s) in sops.iter().enumerate() {
             for k in &s.keywords {
-                kw_sops.entry(canonical(k)).or_default().insert(i);
+                kw_sops.entry(stem(&canonical(k)).to_owned()).or_default().insert(i);
             }
         }
         for (i, s) in sops.iter().enumerate() {
             for e in &s.triggers.exact {
                 for w in canonical(e).split(' ') {
-                    if let Some(set) = kw_sops.get_mut(w) {
+                    if let Some(set) = kw_sops.get_mut(stem(w)) {
                         set.insert(i);
                     }
                 }
             }
         }
+        let mut keyword_stems: FastMap<String, Vec<(u16, f32)>> = FastMap::default();
 
         let mut examples: Vec<(usize, String)> = Vec::new();
         let mut known: HashSet<String> = HashSet::new();
         let mut targets: HashSet<String> = HashSet::new();
         let mut spell_lists = Vec::with_capacity(sops.len());
+        let mut sop_vocab: Vec<FastSet<String>> = Vec::with_capacity(sops.len());
         for (i, s) in sops.iter().enumerate() {
             let sop = i as u16;
             let mut own: Vec<String> = Vec::new();
             for k in &s.keywords {
                 let k = canonical(k);
-                let n = kw_sops.get(&k).map_or(1, HashSet::len).max(1) as f32;
                 own.extend(k.split(' ').map(str::to_owned));
-                add(k, PhraseRef::Keyword { sop, weight: 0.4 / n.sqrt() });
+                if k.contains(' ') {
+                    add(k, PhraseRef::Keyword { sop, weight: KEYWORD_WEIGHT });
+                    continue;
+                }
+                let st = stem(&k).to_owned();
+                let n = kw_sops.get(&st).map_or(1, HashSet::len).max(1) as f32;
+                let refs = keyword_stems.entry(st).or_default();
+                if !refs.iter().any(|(x, _)| *x == sop) {
+                    refs.push((sop, KEYWORD_WEIGHT / n.sqrt()));
+                }
             }
             for e in &s.triggers.exact {
                 let e = canonical(e);
@@ -153,11 +179,14 @@ impl Index {
                     add(c, PhraseRef::Misspelling { sop });
                 }
             }
+            let mut vocab: FastSet<String> = own.iter().map(|w| stem(w).to_owned()).collect();
             for v in s.triggers.variants.iter().chain(std::iter::once(&s.title)) {
                 let v = canonical(v);
                 known.extend(v.split(' ').map(str::to_owned));
+                vocab.extend(v.split(' ').map(|w| stem(w).to_owned()));
                 examples.push((i, v));
             }
+            sop_vocab.push(vocab);
             known.extend(canonical(&s.reply).split(' ').map(str::to_owned));
             own.retain(|w| w.len() > 2 && !STOPWORDS.contains(&w.as_str()));
             own.dedup();
@@ -186,12 +215,15 @@ impl Index {
             .build(&patterns)
             .map_err(|e| BuildError::Phrases(e.to_string()))?;
 
-        let (regexes, regex_sop, unicode_regexes) = compile_regexes(sops)?;
+        let (regexes, regex_sop, regex_singles, unicode_regexes) = compile_regexes(sops)?;
         Ok(Self {
             phrases,
             phrase_refs,
+            sop_vocab,
+            keyword_stems,
             regexes,
             regex_sop,
+            regex_singles,
             unicode_regexes,
             speller: Speller::new(known, &targets, &spell_lists),
             sim: SimIndex::new(sops.len(), &examples),
@@ -203,8 +235,8 @@ impl Index {
     /// Collects all evidence for `text`.
     pub fn gather(&self, text: &str, booked: Option<BayNumber>) -> Evidence {
         let hay = regex_haystack(text);
-        let plain = normalise(text);
-        let canon = canonical(&plain);
+        let plain = normalise_fast(text);
+        let canon = canonicalise(&plain);
         let mut corrected = String::with_capacity(canon.len() + 8);
         for tok in canon.split(' ').filter(|t| !t.is_empty()) {
             if !corrected.is_empty() {
@@ -224,6 +256,19 @@ impl Index {
             self.scan_phrases(&corrected, Pass::NotMisspellings, &mut ev);
             self.scan_phrases(&canon, Pass::OnlyMisspellings, &mut ev);
         }
+        let mut stems: Vec<&str> = Vec::with_capacity(16);
+        for tok in corrected.split(' ') {
+            let st = stem(tok);
+            if stems.contains(&st) {
+                continue;
+            }
+            stems.push(st);
+            for &(sop, weight) in self.keyword_stems.get(st).into_iter().flatten() {
+                let e = &mut ev.per_sop[sop as usize];
+                bump(&mut e.keywords);
+                e.keyword_weight += weight;
+            }
+        }
         if OPT_OUT_TEXTS.contains(&canon.as_str()) {
             ev.none_weight += NoneKind::OptOut.weight();
             ev.none_kinds.push(NoneKind::OptOut);
@@ -240,17 +285,33 @@ impl Index {
         }
         for (i, hit) in hits.iter().enumerate() {
             if *hit {
-                let e = &mut ev.per_sop[self.regex_sop[i] as usize];
-                e.regex = e.regex.saturating_add(1);
+                ev.regex_hits.push(i as u16);
+                let (sop, lexical) = self.regex_sop[i];
+                let e = &mut ev.per_sop[sop as usize];
+                bump(&mut e.regex);
+                if lexical {
+                    bump(&mut e.regex_lexical);
+                }
             }
         }
         if !self.unicode_regexes.is_empty() {
             let lower = text.to_lowercase();
-            for (re, sop) in &self.unicode_regexes {
+            for (re, (sop, lexical)) in &self.unicode_regexes {
                 if re.is_match(&lower) || re.is_match(&corrected) {
                     let e = &mut ev.per_sop[*sop as usize];
-                    e.regex = e.regex.saturating_add(1);
+                    bump(&mut e.regex);
+                    if *lexical {
+                        bump(&mut e.regex_lexical);
+                    }
                 }
+            }
+        }
+
+        let content: Vec<&str> = corrected.split(' ').filter(|w| is_content_word(w)).map(stem).collect();
+        for (i, e) in ev.per_sop.iter_mut().enumerate() {
+            if e.exact > 0 || e.regex > 0 {
+                let known = content.iter().filter(|w| self.sop_vocab[i].contains(**w)).count();
+                e.coverage = if content.is_empty() { 1.0 } else { known as f32 / content.len() as f32 };
             }
         }
 
@@ -301,8 +362,17 @@ impl Index {
         }
     }
 
-    pub fn n_sops(&self) -> usize {
-        self.n_sops
+    /// Where `sop`'s set regexes match the corrected text, in the same
+    /// coordinates as `Evidence::exact_spans` (the text padded with spaces).
+    pub fn regex_spans(&self, ev: &Evidence, sop: usize) -> Vec<(usize, usize)> {
+        let padded = format!(" {} ", ev.corrected);
+        ev.regex_hits
+            .iter()
+            .map(|&i| usize::from(i))
+            .filter(|&i| usize::from(self.regex_sop[i].0) == sop)
+            .filter_map(|i| self.regex_singles[i].find(padded.as_bytes()))
+            .map(|m| (m.start(), m.end()))
+            .collect()
     }
 }
 
@@ -315,39 +385,56 @@ enum Pass {
     OnlyMisspellings,
 }
 
+/// Words that carry meaning for coverage: not stopwords, numbers or the
+/// words that only name a bay.
+fn is_content_word(w: &str) -> bool {
+    w.len() > 1
+        && !w.bytes().all(|b| b.is_ascii_digit())
+        && !matches!(w, "bay" | "box" | "sorry" | "guys")
+        && !is_stopword(w)
+}
+
 fn bump(x: &mut u8) {
     *x = x.saturating_add(1);
 }
 
-type CompiledRegexes = (RegexSet, Vec<u16>, Vec<(regex::Regex, u16)>);
+/// The set, per set pattern its (SOP, lexical) and its own compiled copy
+/// (for match spans), and the Unicode-only patterns.
+type CompiledRegexes = (RegexSet, Vec<(u16, bool)>, Vec<regex::bytes::Regex>, Vec<(regex::Regex, (u16, bool))>);
 
 /// One byte-level, ASCII-mode set for the patterns that allow it (run on the
-/// ASCII haystack); the rest compiled with Unicode semantics.
+/// ASCII haystack); the rest compiled with Unicode semantics. Each pattern
+/// is also marked lexical when one word of its SOP's keywords or exact
+/// phrases matches it on its own.
 fn compile_regexes(sops: &[Sop]) -> Result<CompiledRegexes, BuildError> {
     let mut ascii: Vec<String> = Vec::new();
-    let mut ascii_sop: Vec<u16> = Vec::new();
+    let mut ascii_sop = Vec::new();
+    let mut singles = Vec::new();
     let mut unicode = Vec::new();
     for (i, s) in sops.iter().enumerate() {
+        let probes: HashSet<String> = s
+            .keywords
+            .iter()
+            .chain(&s.triggers.exact)
+            .flat_map(|p| canonical(p).split(' ').map(str::to_owned).collect::<Vec<_>>())
+            .collect();
         for (j, p) in s.triggers.regex.iter().enumerate() {
-            let err = |e: &dyn std::fmt::Display| BuildError::Regex {
-                sop: s.id.to_string(),
-                index: j,
-                error: e.to_string(),
-            };
+            let err =
+                |e: &dyn std::fmt::Display| BuildError::Regex { sop: s.id.to_string(), index: j, error: e.to_string() };
             let p2 = p.replace(['\u{2019}', '\u{2018}'], "'");
-            let one = RegexSetBuilder::new([&p2])
-                .unicode(false)
-                .size_limit(REGEX_SIZE_LIMIT)
-                .build();
-            if p2.is_ascii() && one.is_ok() {
-                ascii.push(p2);
-                ascii_sop.push(i as u16);
-            } else {
-                let re = regex::RegexBuilder::new(p)
-                    .size_limit(REGEX_SIZE_LIMIT)
-                    .build()
-                    .map_err(|e| err(&e))?;
-                unicode.push((re, i as u16));
+            let one = regex::bytes::RegexBuilder::new(&p2).unicode(false).size_limit(REGEX_SIZE_LIMIT).build();
+            match one {
+                Ok(one) if p2.is_ascii() => {
+                    let lexical = probes.iter().any(|w| one.is_match(w.as_bytes()));
+                    ascii.push(p2);
+                    ascii_sop.push((i as u16, lexical));
+                    singles.push(one);
+                }
+                _ => {
+                    let re = regex::RegexBuilder::new(p).size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| err(&e))?;
+                    let lexical = probes.iter().any(|w| re.is_match(w));
+                    unicode.push((re, (i as u16, lexical)));
+                }
             }
         }
     }
@@ -356,10 +443,6 @@ fn compile_regexes(sops: &[Sop]) -> Result<CompiledRegexes, BuildError> {
         .size_limit(REGEX_SIZE_LIMIT.saturating_mul(ascii.len().max(1)))
         .dfa_size_limit(8 << 20)
         .build()
-        .map_err(|e| BuildError::Regex {
-            sop: "(all)".into(),
-            index: 0,
-            error: e.to_string(),
-        })?;
-    Ok((set, ascii_sop, unicode))
+        .map_err(|e| BuildError::Regex { sop: "(all)".into(), index: 0, error: e.to_string() })?;
+    Ok((set, ascii_sop, singles, unicode))
 }

@@ -5,6 +5,7 @@
 
 mod bay;
 mod decide;
+mod hash;
 mod index;
 mod lexicon;
 mod similarity;
@@ -19,11 +20,11 @@ use std::fmt;
 use clubos_domain::{BayNumber, Classification, Confidence, Proposal};
 
 pub use self::bay::BayExtractor;
+use self::decide::{Score, SopMeta, decide};
+use self::index::Index;
 pub use self::index::{BuildError, SopEvidence};
 pub use self::lexicon::NoneKind;
 pub use self::text::canonical;
-use self::decide::{Score, SopMeta, decide};
-use self::index::Index;
 use crate::classifier::{Classifier, ClassifierOutput, ClassifyError, ClassifyRequest};
 use crate::sop::Sop;
 
@@ -63,10 +64,11 @@ impl LocalClassifier {
 
     /// Classifies one text. `booked_bay` only breaks a tie when the text
     /// names several bays; with no bay in the text the proposal's bay is
-    /// `None` and the policy falls back to the booking.
+    /// `None` and the policy falls back to the booking. Only the first
+    /// `MAX_TEXT_BYTES` of a text are read.
     pub fn classify_text(&self, text: &str, booked_bay: Option<BayNumber>) -> Classification {
-        let ev = self.index.gather(text, booked_bay);
-        let d = decide(&ev, &self.meta);
+        let ev = self.index.gather(clip(text), booked_bay);
+        let d = self.decide(&ev);
         let confidence = Confidence::saturating(d.confidence);
         match d.sop {
             None => Classification {
@@ -91,20 +93,20 @@ impl LocalClassifier {
         }
     }
 
+    fn decide(&self, ev: &index::Evidence) -> decide::Decision {
+        decide(ev, &self.meta, &|sop| self.index.regex_spans(ev, sop))
+    }
+
     /// The evidence and the rule behind a classification ("View reasoning",
     /// and the evaluation's `--verbose`).
     pub fn explain(&self, text: &str, booked_bay: Option<BayNumber>) -> Explanation {
-        let ev = self.index.gather(text, booked_bay);
-        let d = decide(&ev, &self.meta);
+        let ev = self.index.gather(clip(text), booked_bay);
+        let d = self.decide(&ev);
         let mut candidates: Vec<Candidate> = ev
             .per_sop
             .iter()
             .enumerate()
-            .map(|(i, e)| Candidate {
-                sop: self.sops[i].id.to_string(),
-                evidence: *e,
-                score: Score::of(e).total,
-            })
+            .map(|(i, e)| Candidate { sop: self.sops[i].id.to_string(), evidence: *e, score: Score::of(e).total })
             .filter(|c| c.score > 0.0)
             .collect();
         candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
@@ -121,6 +123,21 @@ impl LocalClassifier {
             candidates,
         }
     }
+}
+
+/// Longest text classified; SMS threads are far shorter, and the bound
+/// keeps the worst case in microseconds.
+pub const MAX_TEXT_BYTES: usize = 4096;
+
+fn clip(text: &str) -> &str {
+    if text.len() <= MAX_TEXT_BYTES {
+        return text;
+    }
+    let mut end = MAX_TEXT_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 #[async_trait::async_trait]

@@ -2,19 +2,20 @@
 //! `misspellings` lists mapped to the nearest word of their SOP, plus a
 //! small edit-distance fallback for longer unknown words.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
+use super::hash::{FastMap, FastSet};
 use super::text::edit_distance;
 
 /// Corrects one canonical token at a time. Built once.
 #[derive(Debug, Default)]
 pub struct Speller {
     /// Every word the SOPs, replies and lexicons use: never corrected.
-    known: HashSet<String>,
+    known: FastSet<String>,
     /// Misspelling → correct word, from the SOP lists.
-    fixes: HashMap<String, String>,
+    fixes: FastMap<String, String>,
     /// Fuzzy targets (discriminative SOP words), by first byte.
-    targets: HashMap<u8, Vec<String>>,
+    targets: Vec<Vec<String>>,
 }
 
 /// Words shorter than this are never fuzzily corrected (too many neighbours).
@@ -24,12 +25,8 @@ impl Speller {
     /// `known`: all vocabulary. `targets`: words a typo may be corrected to.
     /// `lists`: per SOP, its misspellings and its own vocabulary (targets
     /// first, preferred on ties).
-    pub fn new(
-        known: HashSet<String>,
-        targets: &HashSet<String>,
-        lists: &[(Vec<String>, Vec<String>)],
-    ) -> Self {
-        let mut fixes = HashMap::new();
+    pub fn new(known: HashSet<String>, targets: &HashSet<String>, lists: &[(Vec<String>, Vec<String>)]) -> Self {
+        let mut fixes = FastMap::default();
         for (misspellings, own_words) in lists {
             for word in misspellings.iter().flat_map(|m| m.split(' ')) {
                 if word.len() < 3
@@ -40,31 +37,22 @@ impl Speller {
                     continue;
                 }
                 let max = if word.len() >= 8 { 3 } else { 2 };
-                let best = nearest(word, own_words.iter(), max)
-                    .or_else(|| nearest(word, targets.iter(), max.min(2)));
+                let best = nearest(word, own_words.iter(), max).or_else(|| nearest(word, targets.iter(), max.min(2)));
                 if let Some(t) = best {
                     fixes.insert(word.to_owned(), t.to_owned());
                 }
             }
         }
-        let mut by_first: HashMap<u8, Vec<String>> = HashMap::new();
+        let mut by_first: Vec<Vec<String>> = vec![Vec::new(); 26];
         for t in targets {
             if t.len() >= FUZZY_MIN_LEN - 1 && t.bytes().all(|b| b.is_ascii_lowercase()) {
-                by_first.entry(t.as_bytes()[0]).or_default().push(t.clone());
+                by_first[usize::from(t.as_bytes()[0] - b'a')].push(t.clone());
             }
         }
-        for v in by_first.values_mut() {
+        for v in &mut by_first {
             v.sort();
         }
-        Self {
-            known,
-            fixes,
-            targets: by_first,
-        }
-    }
-
-    pub fn is_known(&self, word: &str) -> bool {
-        self.known.contains(word)
+        Self { known: known.into_iter().collect(), fixes, targets: by_first }
     }
 
     /// The correction of `word`, if it is a listed misspelling or an unknown
@@ -74,17 +62,18 @@ impl Speller {
         if let Some(f) = self.fixes.get(word) {
             return Some(f);
         }
-        if word.len() < FUZZY_MIN_LEN
-            || self.known.contains(word)
-            || !word.bytes().all(|b| b.is_ascii_lowercase())
-        {
+        if word.len() < FUZZY_MIN_LEN || self.known.contains(word) || !word.bytes().all(|b| b.is_ascii_lowercase()) {
             return None;
         }
         let max = if word.len() >= 8 { 2 } else { 1 };
-        let cands = self.targets.get(&word.as_bytes()[0])?;
+        let cands = &self.targets[usize::from(word.as_bytes()[0] - b'a')];
         let mut best_d = usize::MAX;
         let mut best: Vec<&str> = Vec::new();
         for c in cands {
+            // "window" → "windows" is inflection, not a typo: leave it.
+            if c.starts_with(word) || word.starts_with(c.as_str()) {
+                continue;
+            }
             if let Some(d) = edit_distance(word, c, max) {
                 if d < best_d {
                     best_d = d;
@@ -106,18 +95,10 @@ impl Speller {
         }
     }
 
-    /// How many listed misspellings have a correction (for diagnostics).
-    pub fn fixes_len(&self) -> usize {
-        self.fixes.len()
-    }
 }
 
 /// The closest candidate within `max` edits; ties keep the earliest.
-fn nearest<'a>(
-    word: &str,
-    cands: impl Iterator<Item = &'a String>,
-    max: usize,
-) -> Option<&'a str> {
+fn nearest<'a>(word: &str, cands: impl Iterator<Item = &'a String>, max: usize) -> Option<&'a str> {
     let mut best: Option<(&str, usize)> = None;
     for c in cands {
         if c == word || c.contains(' ') {
@@ -156,7 +137,7 @@ mod tests {
         assert_eq!(s.correct("trakman"), Some("trackman"));
         assert_eq!(s.correct("forzen"), Some("frozen"));
         assert_eq!(s.correct("dor"), Some("door"));
-        assert_eq!(s.fixes_len(), 3);
+        assert_eq!(s.fixes.len(), 3);
     }
 
     #[test]
@@ -169,5 +150,6 @@ mod tests {
         assert_eq!(s.correct("xooking"), None, "first letter must match");
         assert_eq!(s.correct("zzzzzzz"), None);
         assert_eq!(s.correct("frozn"), Some("frozen"));
+        assert_eq!(s.correct("bookings"), None, "inflections are not typos");
     }
 }

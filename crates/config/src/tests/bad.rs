@@ -24,21 +24,13 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
             "agent.workers",
             "invalid type: string \"two\", expected a whole number ≥ 0",
         ),
-        (
-            with("[agent]\nworkers = 0"),
-            "agent.workers",
-            "must be from 1 to 256",
-        ),
+        (with("[agent]\nworkers = 0"), "agent.workers", "must be from 1 to 256"),
         (
             with("[agent]\nllm = \"gpt\""),
             "agent.llm",
             "unknown value `gpt`, expected one of `local`, `openai`, `anthropic`",
         ),
-        (
-            with("[agent]\ndefault_country = 0"),
-            "agent.default_country",
-            "country code 0 is not between 1 and 999",
-        ),
+        (with("[agent]\ndefault_country = 0"), "agent.default_country", "country code 0 is not between 1 and 999"),
         (
             BASE.replace("America/Halifax", "Mars/Olympus"),
             "locations[0].timezone",
@@ -70,10 +62,7 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
             "phone number is too short: 5 digits, need at least 7",
         ),
         (
-            BASE.replace(
-                "{ number = 1, ninjaone_device_id = 101 }",
-                "{ number = 1 }, { number = 1 }",
-            ),
+            BASE.replace("{ number = 1, ninjaone_device_id = 101 }", "{ number = 1 }, { number = 1 }"),
             "locations[0].bays[1].number",
             "duplicate bay number `1` (already used at `locations[0].bays[0].number`)",
         ),
@@ -82,11 +71,7 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
             "locations[0].bays[0].model",
             "unknown key; expected `number` or `ninjaone_device_id`",
         ),
-        (
-            BASE.replace("id = \"front\", ", ""),
-            "locations[0].doors[0].id",
-            "is required",
-        ),
+        (BASE.replace("id = \"front\", ", ""), "locations[0].doors[0].id", "is required"),
         (
             BASE.replace("number = 1,", "number = 0,"),
             "locations[0].bays[0].number",
@@ -102,36 +87,16 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
             "locations[0].id",
             "invalid location id `Bedford Main`: use lowercase letters, digits, `-`, `_` and `` only",
         ),
-        (
-            BASE.replace("name = \"Bedford\"\n", ""),
-            "locations[0].name",
-            "is required",
-        ),
-        (
-            "[server]\n".into(),
-            "locations",
-            "at least one [[locations]] table is required",
-        ),
+        (BASE.replace("name = \"Bedford\"\n", ""), "locations[0].name", "is required"),
+        ("[server]\n".into(), "locations", "at least one [[locations]] table is required"),
         (
             format!("{BASE}daily_token_cap = 5000\nmonthly_token_cap = 100\n"),
             "locations[0].daily_token_cap",
             "5000 is more than monthly_token_cap (100)",
         ),
-        (
-            with("[agent]\nllm = \"openai\""),
-            "agent.llm",
-            "is \"openai\" but there is no [llm.openai] section",
-        ),
-        (
-            with("[agent]\nllm = \"anthropic\""),
-            "agent.llm",
-            "is \"anthropic\" but there is no [llm.anthropic] section",
-        ),
-        (
-            with("[agent]\nautonomy_profile = \"missing.json\""),
-            "agent.autonomy_profile",
-            "cannot read",
-        ),
+        (with("[agent]\nllm = \"openai\""), "agent.llm", "is \"openai\" but there is no [llm.openai] section"),
+        (with("[agent]\nllm = \"anthropic\""), "agent.llm", "is \"anthropic\" but there is no [llm.anthropic] section"),
+        (with("[agent]\nautonomy_profile = \"missing.json\""), "agent.autonomy_profile", "cannot read"),
         (
             with("[connectors.openphone]\napi_key = \"sk-live-123\""),
             "connectors.openphone.api_key",
@@ -148,22 +113,12 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
             "must be the NAME of an environment variable (ASCII letters, digits and `_`, not starting with a digit), not the secret itself",
         ),
         (
-            with(
-                "[agent]\nthread_llm_interval_seconds = 15\n[limits]\nthread_llm_interval_seconds = 20",
-            ),
+            with("[agent]\nthread_llm_interval_seconds = 15\n[limits]\nthread_llm_interval_seconds = 20"),
             "limits.thread_llm_interval_seconds",
             "is 20 but `agent.thread_llm_interval_seconds` is 15; set it in one place only ([agent] is the documented one)",
         ),
-        (
-            with("[limits]\nqueue_max = 0"),
-            "limits.queue_max",
-            "must be at least 1",
-        ),
-        (
-            with("[agent]\nmax_tokens_per_response = 0"),
-            "agent.max_tokens_per_response",
-            "must be at least 1",
-        ),
+        (with("[limits]\nqueue_max = 0"), "limits.queue_max", "must be at least 1"),
+        (with("[agent]\nmax_tokens_per_response = 0"), "agent.max_tokens_per_response", "must be at least 1"),
         (
             with("[limits.timeouts]\nunlock_door_seconds = 0"),
             "limits.timeouts.unlock_door_seconds",
@@ -195,9 +150,7 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
             "is required when the connector's mode is \"live\" (or set mode = \"sandbox\")",
         ),
         (
-            with(
-                "[connectors.openphone]\nbase_url = \"https://api.openphone.com\"\napi_key_env = \"K\"",
-            ),
+            with("[connectors.openphone]\nbase_url = \"https://api.openphone.com\"\napi_key_env = \"K\""),
             "connectors.openphone.from_number",
             "is required for a live connector unless every location has a phone_number (locations[0] has none)",
         ),
@@ -216,9 +169,7 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
             "invalid type: string \"42\", expected a whole number ≥ 0",
         ),
         (
-            with(
-                "[connectors.unifi_access]\nmode = \"sandbox\"\ninsecure_tls = true\npinned_sha256 = \"00\"",
-            ),
+            with("[connectors.unifi_access]\nmode = \"sandbox\"\ninsecure_tls = true\npinned_sha256 = \"00\""),
             "connectors.unifi_access.pinned_sha256",
             "must be the certificate's SHA-256: 64 hex digits, `:` separators allowed",
         ),
@@ -237,26 +188,10 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
             "notify.sms",
             "sends through OpenPhone, but [connectors.openphone] is not configured",
         ),
-        (
-            with("[bookings]\nprovider = \"http\""),
-            "bookings.base_url",
-            "is required when provider is \"http\"",
-        ),
-        (
-            with("[llm.openai]\nbase_url = \"https://api.openai.com/v1\""),
-            "llm.openai.complex_model",
-            "is required",
-        ),
-        (
-            with("[llm]\nopenai = 3"),
-            "llm.openai",
-            "invalid type: integer `3`, expected a table",
-        ),
-        (
-            "locations = 3".to_owned(),
-            "locations",
-            "invalid type: integer `3`, expected a list",
-        ),
+        (with("[bookings]\nprovider = \"http\""), "bookings.base_url", "is required when provider is \"http\""),
+        (with("[llm.openai]\nbase_url = \"https://api.openai.com/v1\""), "llm.openai.complex_model", "is required"),
+        (with("[llm]\nopenai = 3"), "llm.openai", "invalid type: integer `3`, expected a table"),
+        ("locations = 3".to_owned(), "locations", "invalid type: integer `3`, expected a list"),
     ]
 }
 
@@ -276,16 +211,10 @@ fn each_bad_config_names_file_key_and_reason() {
             && (e.reason == reason || (reason == "cannot read" && e.reason.starts_with(reason)))
             && e.kind == ErrorKind::Invalid;
         if !ok {
-            failures.push(format!(
-                "want {key}: {reason}\n got {:?}: {}\n for:\n{text}",
-                e.key, e.reason
-            ));
+            failures.push(format!("want {key}: {reason}\n got {:?}: {}\n for:\n{text}", e.key, e.reason));
         }
         let shown = e.to_string();
-        assert!(
-            shown.contains(&format!("clubos.toml: key `{key}`: ")),
-            "{shown}"
-        );
+        assert!(shown.contains(&format!("clubos.toml: key `{key}`: ")), "{shown}");
         for secret in ["hunter2", "sk-live-123", "sk-ant-abc123"] {
             assert!(!shown.contains(secret), "{shown}");
         }
@@ -296,33 +225,21 @@ fn each_bad_config_names_file_key_and_reason() {
 #[test]
 fn bad_autonomy_json_names_autonomy_json() {
     let d = Dir::new();
-    d.write(
-        "autonomy.json",
-        r#"{"faq": {"autonomy": true, "confidence_threshold": 1.5}}"#,
-    );
+    d.write("autonomy.json", r#"{"faq": {"autonomy": true, "confidence_threshold": 1.5}}"#);
     let e = Config::load(&d.write("clubos.toml", DESIGN_EXAMPLE)).unwrap_err();
     assert_eq!(e.file, d.path("autonomy.json"));
-    assert_eq!(
-        e.kind,
-        ErrorKind::AutonomyProfile {
-            category: Some("faq".into())
-        }
-    );
-    assert_eq!(
-        (e.key.as_deref(), e.reason.as_str()),
-        (Some("confidence_threshold"), "must be from 0 to 1, got 1.5")
-    );
+    assert_eq!(e.kind, ErrorKind::AutonomyProfile { category: Some("faq".into()) });
+    assert_eq!((e.key.as_deref(), e.reason.as_str()), (Some("confidence_threshold"), "must be from 0 to 1, got 1.5"));
     let shown = e.to_string();
     assert!(
-        shown.ends_with("autonomy.json: autonomy profile, category `faq`, key `confidence_threshold`: must be from 0 to 1, got 1.5"),
+        shown.ends_with(
+            "autonomy.json: autonomy profile, category `faq`, key `confidence_threshold`: must be from 0 to 1, got 1.5"
+        ),
         "{shown}"
     );
     d.write("autonomy.json", "{ not json");
     let e = Config::load(&d.path("clubos.toml")).unwrap_err();
-    assert_eq!(
-        (file_name(&e.file), e.key.as_deref()),
-        ("autonomy.json", None)
-    );
+    assert_eq!((file_name(&e.file), e.key.as_deref()), ("autonomy.json", None));
     assert!(e.reason.starts_with("not valid JSON"), "{e}");
 }
 
@@ -331,34 +248,18 @@ fn a_missing_autonomy_file_names_the_key_and_the_path() {
     let d = Dir::new();
     let e = Config::load(&d.write("clubos.toml", DESIGN_EXAMPLE)).unwrap_err();
     assert_eq!(e.key.as_deref(), Some("agent.autonomy_profile"));
-    assert!(
-        e.reason
-            .contains(&d.path("autonomy.json").display().to_string()),
-        "{e}"
-    );
+    assert!(e.reason.contains(&d.path("autonomy.json").display().to_string()), "{e}");
 }
 
 #[test]
 fn syntax_errors_give_line_and_column() {
     let e = load("[server]\nlisten = \"127.0.0.1:8080\"\ndatabase_url = = 3\n").unwrap_err();
     assert_eq!(e.kind, ErrorKind::Syntax);
-    assert_eq!(
-        e.position,
-        Some(Position {
-            line: 3,
-            column: 16
-        })
-    );
+    assert_eq!(e.position, Some(Position { line: 3, column: 16 }));
     let shown = e.to_string();
-    assert!(
-        shown.contains("clubos.toml:3:16: TOML syntax error: "),
-        "{shown}"
-    );
+    assert!(shown.contains("clubos.toml:3:16: TOML syntax error: "), "{shown}");
     let e = load("[server\n").unwrap_err();
-    assert_eq!(
-        (e.kind, e.position.map(|p| p.line)),
-        (ErrorKind::Syntax, Some(1))
-    );
+    assert_eq!((e.kind, e.position.map(|p| p.line)), (ErrorKind::Syntax, Some(1)));
 }
 
 #[test]
@@ -372,9 +273,5 @@ fn serde_errors_carry_their_position_too() {
 fn an_unreadable_file_is_a_read_error() {
     let e = Config::load(Path::new("/nonexistent/clubos.toml")).unwrap_err();
     assert_eq!((&e.kind, &e.key), (&ErrorKind::Read, &None));
-    assert!(
-        e.to_string()
-            .starts_with("/nonexistent/clubos.toml: cannot read the file: "),
-        "{e}"
-    );
+    assert!(e.to_string().starts_with("/nonexistent/clubos.toml: cannot read the file: "), "{e}");
 }

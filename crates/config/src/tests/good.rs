@@ -7,21 +7,13 @@ use std::path::Path;
 use clubos_domain::{AutonomyProfile, BayNumber, Category, DoorId, LocationId, PhoneNumber};
 
 use super::{BASE, DESIGN_EXAMPLE, Dir, load};
-use crate::{
-    BookingProvider, Config, ConnectorMode, DatabaseUrl, LlmChoice, SqliteSynchronous, check,
-};
+use crate::{BookingProvider, Config, ConnectorMode, DatabaseUrl, LlmChoice, SqliteSynchronous, check};
 
 #[test]
 fn the_design_example_loads() {
     let c = load(DESIGN_EXAMPLE).unwrap();
-    assert_eq!(
-        c.server.listen,
-        "127.0.0.1:8080".parse::<SocketAddr>().unwrap()
-    );
-    assert_eq!(
-        c.server.database_url,
-        DatabaseUrl::Sqlite("clubos.db".into())
-    );
+    assert_eq!(c.server.listen, "127.0.0.1:8080".parse::<SocketAddr>().unwrap());
+    assert_eq!(c.server.database_url, DatabaseUrl::Sqlite("clubos.db".into()));
     assert_eq!(c.server.api_token_env.as_str(), "CLUBOS_API_TOKEN");
     assert_eq!(c.server.sqlite_synchronous, SqliteSynchronous::Normal);
     assert_eq!(c.agent.llm, LlmChoice::Local);
@@ -32,56 +24,24 @@ fn the_design_example_loads() {
     assert_eq!(c.autonomy, AutonomyProfile::seed());
     let o = c.llm.openai.as_ref().unwrap();
     assert_eq!(o.base_url.as_str(), "https://api.openai.com/v1");
-    assert_eq!(
-        (o.complex_model.as_str(), o.cheap_model()),
-        ("gpt-4o", "gpt-4o-mini")
-    );
+    assert_eq!((o.complex_model.as_str(), o.cheap_model()), ("gpt-4o", "gpt-4o-mini"));
     assert_eq!(c.llm.anthropic.as_ref().unwrap().model, "claude-haiku-4-5");
     let op = c.connectors.openphone.as_ref().unwrap();
     assert_eq!(op.mode, ConnectorMode::Live);
-    assert_eq!(
-        op.from_number,
-        Some(PhoneNumber::parse_e164("+19025550100").unwrap())
-    );
-    assert_eq!(
-        op.webhook_secret_env.as_ref().unwrap().as_str(),
-        "OPENPHONE_WEBHOOK_SECRET"
-    );
-    assert_eq!(
-        c.connectors.ninjaone.as_ref().unwrap().reset_script_id,
-        Some(42)
-    );
+    assert_eq!(op.from_number, Some(PhoneNumber::parse_e164("+19025550100").unwrap()));
+    assert_eq!(op.webhook_secret_env.as_ref().unwrap().as_str(), "OPENPHONE_WEBHOOK_SECRET");
+    assert_eq!(c.connectors.ninjaone.as_ref().unwrap().reset_script_id, Some(42));
     let u = c.connectors.unifi_access.as_ref().unwrap();
-    assert_eq!(
-        u.base_url.as_ref().unwrap().as_str(),
-        "https://10.0.0.2:12445"
-    );
+    assert_eq!(u.base_url.as_ref().unwrap().as_str(), "https://10.0.0.2:12445");
     assert!(!u.insecure_tls);
     assert_eq!(c.bookings.provider, BookingProvider::Local);
     assert_eq!(c.locations.len(), 1);
     let l = c.location(&LocationId::parse("bedford").unwrap()).unwrap();
-    assert_eq!(
-        (l.name.as_str(), l.timezone_name()),
-        ("Bedford", "America/Halifax")
-    );
-    assert_eq!(
-        (l.token_caps.daily, l.token_caps.monthly),
-        (Some(200_000), Some(4_000_000))
-    );
-    assert_eq!(
-        l.bay(BayNumber::new(1).unwrap())
-            .unwrap()
-            .ninjaone_device_id,
-        Some(101)
-    );
-    assert_eq!(
-        l.default_door().unwrap().id,
-        DoorId::parse("front").unwrap()
-    );
-    assert_eq!(
-        l.default_door().unwrap().unifi_door_id.as_deref(),
-        Some("door-uuid")
-    );
+    assert_eq!((l.name.as_str(), l.timezone_name()), ("Bedford", "America/Halifax"));
+    assert_eq!((l.token_caps.daily, l.token_caps.monthly), (Some(200_000), Some(4_000_000)));
+    assert_eq!(l.bay(BayNumber::new(1).unwrap()).unwrap().ninjaone_device_id, Some(101));
+    assert_eq!(l.default_door().unwrap().id, DoorId::parse("front").unwrap());
+    assert_eq!(l.default_door().unwrap().unifi_door_id.as_deref(), Some("door-uuid"));
     assert_eq!(c.time_rules.no_resolution_minutes, 15);
     assert!(!c.is_demo());
 }
@@ -104,61 +64,29 @@ fn the_demo_is_a_valid_sandbox() {
         assert_eq!(mode, Some(ConnectorMode::Sandbox));
     }
     assert_eq!(c.bookings.provider, BookingProvider::Local);
-    let [l] = c.locations.as_slice() else {
-        panic!("one location")
-    };
+    let [l] = c.locations.as_slice() else { panic!("one location") };
     assert_eq!(l.id.as_str(), "sandbox");
     assert_eq!(l.name, "Sandbox Golf (demo)");
     assert_eq!(l.timezone_name(), "America/Halifax");
-    let bays: Vec<_> = l
-        .bays
-        .iter()
-        .map(|b| (b.number.get(), b.ninjaone_device_id))
-        .collect();
-    assert_eq!(
-        bays,
-        [
-            (1, Some(101)),
-            (2, Some(102)),
-            (3, Some(103)),
-            (4, Some(104))
-        ]
-    );
+    let bays: Vec<_> = l.bays.iter().map(|b| (b.number.get(), b.ninjaone_device_id)).collect();
+    assert_eq!(bays, [(1, Some(101)), (2, Some(102)), (3, Some(103)), (4, Some(104))]);
     let door = l.default_door().unwrap();
-    assert_eq!(
-        (door.id.as_str(), door.unifi_door_id.as_deref()),
-        ("front", Some("sandbox-front"))
-    );
-    assert_eq!(
-        (l.token_caps.daily, l.token_caps.monthly),
-        (Some(200_000), Some(4_000_000))
-    );
+    assert_eq!((door.id.as_str(), door.unifi_door_id.as_deref()), ("front", Some("sandbox-front")));
+    assert_eq!((l.token_caps.daily, l.token_caps.monthly), (Some(200_000), Some(4_000_000)));
     // A sandbox needs no secret at all.
     let s = c.resolve_secrets(&|_| None).unwrap();
     assert!(s.openphone_api_key.is_none() && s.api_token.is_none());
     let summary = c.summary().to_string();
     assert!(summary.starts_with("(built-in demo): OK\n"), "{summary}");
-    assert!(
-        summary.contains("openphone sandbox, ninjaone sandbox, unifi_access sandbox"),
-        "{summary}"
-    );
+    assert!(summary.contains("openphone sandbox, ninjaone sandbox, unifi_access sandbox"), "{summary}");
 }
 
 #[test]
 fn the_shipped_example_validates() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/clubos.example.toml");
     let c = Config::load(&path).unwrap();
-    assert!(
-        c.locations.len() >= 2,
-        "the example shows several locations"
-    );
-    assert!(
-        c.agent
-            .autonomy_profile
-            .as_ref()
-            .unwrap()
-            .ends_with("examples/autonomy.json")
-    );
+    assert!(c.locations.len() >= 2, "the example shows several locations");
+    assert!(c.agent.autonomy_profile.as_ref().unwrap().ends_with("examples/autonomy.json"));
     let summary = check(&path).unwrap();
     assert_eq!(summary.locations.len(), c.locations.len());
 }
@@ -166,17 +94,13 @@ fn the_shipped_example_validates() {
 #[test]
 fn every_key_of_the_example_is_documented() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let doc = std::fs::read_to_string(dir.join("CONFIG.md")).unwrap();
+    let doc = std::fs::read_to_string(dir.join("../../docs/CONFIGURATION.md")).unwrap();
     let example = std::fs::read_to_string(dir.join("examples/clubos.example.toml")).unwrap();
     let table: toml::Table = example.parse().unwrap();
     /// Leaf keys as `` `key` ``, tables as their `[header]`, arrays of tables as `[[header]]`.
     fn keys(t: &toml::Table, prefix: &str, out: &mut Vec<String>) {
         for (k, v) in t {
-            let path = if prefix.is_empty() {
-                k.clone()
-            } else {
-                format!("{prefix}.{k}")
-            };
+            let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
             match v {
                 toml::Value::Table(t) => {
                     // `[connectors]` only groups `[connectors.*]`: not a table of its own.
@@ -187,15 +111,11 @@ fn every_key_of_the_example_is_documented() {
                 }
                 toml::Value::Array(a) if a.iter().all(|v| v.is_table()) && prefix.is_empty() => {
                     out.push(format!("[[{path}]]"));
-                    a.iter()
-                        .filter_map(|v| v.as_table())
-                        .for_each(|t| keys(t, &path, out));
+                    a.iter().filter_map(|v| v.as_table()).for_each(|t| keys(t, &path, out));
                 }
                 toml::Value::Array(a) => {
                     out.push(format!("`{k}`"));
-                    a.iter()
-                        .filter_map(|v| v.as_table())
-                        .for_each(|t| keys(t, "", out));
+                    a.iter().filter_map(|v| v.as_table()).for_each(|t| keys(t, "", out));
                 }
                 _ => out.push(format!("`{k}`")),
             }
@@ -204,7 +124,7 @@ fn every_key_of_the_example_is_documented() {
     let mut all = Vec::new();
     keys(&table, "", &mut all);
     for k in all {
-        assert!(doc.contains(&k), "CONFIG.md does not document {k}");
+        assert!(doc.contains(&k), "docs/CONFIGURATION.md does not document {k}");
     }
 }
 
@@ -218,34 +138,19 @@ fn the_demo_toml_is_the_demo() {
 #[test]
 fn the_autonomy_path_is_relative_to_the_config_file() {
     let d = Dir::new();
-    d.write(
-        "etc/profiles/strict.json",
-        r#"{"faq": {"autonomy": false, "confidence_threshold": 0.99}}"#,
-    );
+    d.write("etc/profiles/strict.json", r#"{"faq": {"autonomy": false, "confidence_threshold": 0.99}}"#);
     let text = format!("[agent]\nautonomy_profile = \"profiles/strict.json\"\n{BASE}");
     let path = d.write("etc/clubos.toml", &text);
     let c = Config::load(&path).unwrap();
-    assert_eq!(
-        c.agent.autonomy_profile,
-        Some(d.path("etc/profiles/strict.json"))
-    );
+    assert_eq!(c.agent.autonomy_profile, Some(d.path("etc/profiles/strict.json")));
     assert_eq!(c.autonomy.get(Category::Faq).confidence_threshold, 0.99);
-    assert!(
-        !c.autonomy.get(Category::Tech).autonomy,
-        "missing category: no autonomy"
-    );
+    assert!(!c.autonomy.get(Category::Tech).autonomy, "missing category: no autonomy");
     // Without the key: the seed profile.
     let c = Config::load(&d.write("etc/other.toml", BASE)).unwrap();
-    assert_eq!(
-        (c.agent.autonomy_profile, c.autonomy),
-        (None, AutonomyProfile::seed())
-    );
+    assert_eq!((c.agent.autonomy_profile, c.autonomy), (None, AutonomyProfile::seed()));
     // An absolute path is taken as it is.
     let abs = d.path("etc/profiles/strict.json");
-    let text = format!(
-        "[agent]\nautonomy_profile = {:?}\n{BASE}",
-        abs.display().to_string()
-    );
+    let text = format!("[agent]\nautonomy_profile = {:?}\n{BASE}", abs.display().to_string());
     let c = Config::load(&d.write("elsewhere/c.toml", &text)).unwrap();
     assert_eq!(c.agent.autonomy_profile, Some(abs));
 }
@@ -261,17 +166,8 @@ fn agent_keys_are_copied_into_the_limits() {
     assert_eq!(c.limits.max_tokens_per_response, 300);
     assert_eq!(c.agent.max_tokens_per_response, 300);
     assert_eq!(c.limits.queue_max, 50);
-    let c = load(&format!(
-        "[limits]\nthread_llm_interval_seconds = 30\n{BASE}"
-    ))
-    .unwrap();
-    assert_eq!(
-        (
-            c.limits.thread_llm_interval_seconds,
-            c.agent.thread_llm_interval_seconds
-        ),
-        (30, 30)
-    );
+    let c = load(&format!("[limits]\nthread_llm_interval_seconds = 30\n{BASE}")).unwrap();
+    assert_eq!((c.limits.thread_llm_interval_seconds, c.agent.thread_llm_interval_seconds), (30, 30));
 }
 
 #[test]
@@ -315,42 +211,22 @@ phone_number = "+19025550123"
     let d = Dir::new();
     let path = d.write("clubos.toml", &text);
     let err = Config::load(&path).unwrap_err();
-    assert_eq!(
-        err.key.as_deref(),
-        Some("connectors.unifi_access.ca_file"),
-        "{err}"
-    );
+    assert_eq!(err.key.as_deref(), Some("connectors.unifi_access.ca_file"), "{err}");
     assert!(err.reason.starts_with("no such file: "), "{err}");
     d.write("certs/ca.pem", "-----BEGIN CERTIFICATE-----\n");
     let c = Config::load(&path).unwrap();
     let u = c.connectors.unifi_access.as_ref().unwrap();
     assert_eq!(u.ca_file, Some(d.path("certs/ca.pem")));
     assert_eq!(c.server.listen.to_string(), "[::]:9000");
-    assert_eq!(
-        c.server.database_url,
-        DatabaseUrl::Postgres("postgres://clubos@db.internal/clubos".into())
-    );
+    assert_eq!(c.server.database_url, DatabaseUrl::Postgres("postgres://clubos@db.internal/clubos".into()));
     assert_eq!(c.server.sqlite_synchronous, SqliteSynchronous::Full);
-    assert_eq!(
-        (c.agent.llm, c.agent.default_country.get(), c.agent.workers),
-        (LlmChoice::OpenAi, 44, 8)
-    );
+    assert_eq!((c.agent.llm, c.agent.default_country.get(), c.agent.workers), (LlmChoice::OpenAi, 44, 8));
     let o = c.llm.openai.as_ref().unwrap();
-    assert_eq!(
-        (o.base_url.as_str(), o.cheap_model()),
-        ("http://127.0.0.1:11434/v1", "llama3")
-    );
+    assert_eq!((o.base_url.as_str(), o.cheap_model()), ("http://127.0.0.1:11434/v1", "llama3"));
     assert_eq!(c.time_rules.idle_timeout_minutes, 45);
     let det = c.signals.detector();
     assert!(det.detect("CODE RED").emergency && !det.detect("fire").emergency);
-    let pin = c
-        .connectors
-        .unifi_access
-        .as_ref()
-        .unwrap()
-        .pinned_sha256
-        .clone()
-        .unwrap();
+    let pin = c.connectors.unifi_access.as_ref().unwrap().pinned_sha256.clone().unwrap();
     assert_eq!(pin, "ab".repeat(30) + "abcd");
     assert_eq!(c.bookings.provider, BookingProvider::Http);
     assert!(c.notify.slack.is_some());

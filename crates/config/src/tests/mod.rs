@@ -28,9 +28,7 @@ pub(super) struct Dir {
 
 impl Dir {
     pub fn new() -> Self {
-        Self {
-            dir: tempfile::tempdir().unwrap(),
-        }
+        Self { dir: tempfile::tempdir().unwrap() }
     }
 
     pub fn write(&self, name: &str, text: &str) -> PathBuf {

@@ -96,9 +96,9 @@ impl AutonomyProfile {
         let mut root = serde_json::Map::new();
         for &c in Category::ALL {
             let p = self.get(c);
-            let window = p.time_restrictions.map(
-                |w| serde_json::json!({"start": w.start.to_string(), "end": w.end.to_string()}),
-            );
+            let window = p
+                .time_restrictions
+                .map(|w| serde_json::json!({"start": w.start.to_string(), "end": w.end.to_string()}));
             let rules: Vec<String> = p.rules.iter().map(ToString::to_string).collect();
             root.insert(
                 c.as_str().to_owned(),

@@ -54,10 +54,7 @@ pub(super) fn parse_profile(text: &str) -> Result<AutonomyProfile, ProfileError>
         return Err(ProfileError {
             category: None,
             key: None,
-            problem: format!(
-                "must be a JSON object keyed by category, got {}",
-                kind(&root)
-            ),
+            problem: format!("must be a JSON object keyed by category, got {}", kind(&root)),
         });
     };
     let mut profile = AutonomyProfile::default();
@@ -82,29 +79,18 @@ struct Cx<'a> {
 
 impl Cx<'_> {
     fn err(&self, key: Option<&str>, problem: impl Into<String>) -> ProfileError {
-        ProfileError {
-            category: Some(self.category.to_owned()),
-            key: key.map(str::to_owned),
-            problem: problem.into(),
-        }
+        ProfileError { category: Some(self.category.to_owned()), key: key.map(str::to_owned), problem: problem.into() }
     }
 
     fn bool(&self, key: &str, v: &Value) -> Result<bool, ProfileError> {
-        v.as_bool()
-            .ok_or_else(|| self.err(Some(key), format!("must be true or false, got {}", kind(v))))
+        v.as_bool().ok_or_else(|| self.err(Some(key), format!("must be true or false, got {}", kind(v))))
     }
 
     fn uint(&self, key: &str, v: &Value, min: u64, max: u64) -> Result<u64, ProfileError> {
         match v.as_u64() {
             Some(n) if (min..=max).contains(&n) => Ok(n),
             Some(n) => Err(self.err(Some(key), format!("must be from {min} to {max}, got {n}"))),
-            None => Err(self.err(
-                Some(key),
-                format!(
-                    "must be a whole number from {min} to {max}, got {}",
-                    kind(v)
-                ),
-            )),
+            None => Err(self.err(Some(key), format!("must be a whole number from {min} to {max}, got {}", kind(v)))),
         }
     }
 }
@@ -132,38 +118,29 @@ fn parse_category(cx: &Cx<'_>, obj: &Map<String, Value>) -> Result<CategoryPolic
                         return Err(cx.err(Some(k), format!("must be from 0 to 1, got {x}")));
                     }
                     None => {
-                        return Err(cx.err(
-                            Some(k),
-                            format!("must be a number from 0 to 1, got {}", kind(v)),
-                        ));
+                        return Err(cx.err(Some(k), format!("must be a number from 0 to 1, got {}", kind(v))));
                     }
                 }
             }
             "time_restrictions" => p.time_restrictions = parse_window(cx, v)?,
             "rules" => {
                 let Value::Array(items) = v else {
-                    return Err(cx.err(
-                        Some(k),
-                        format!("must be a list of strings, got {}", kind(v)),
-                    ));
+                    return Err(cx.err(Some(k), format!("must be a list of strings, got {}", kind(v))));
                 };
                 p.rules = items
                     .iter()
                     .enumerate()
                     .map(|(i, item)| {
                         let key = format!("rules[{i}]");
-                        let s = item.as_str().ok_or_else(|| {
-                            cx.err(Some(&key), format!("must be a string, got {}", kind(item)))
-                        })?;
+                        let s = item
+                            .as_str()
+                            .ok_or_else(|| cx.err(Some(&key), format!("must be a string, got {}", kind(item))))?;
                         Rule::parse(s).map_err(|e| cx.err(Some(&key), e.to_string()))
                     })
                     .collect::<Result<_, _>>()?;
             }
             _ => {
-                return Err(cx.err(
-                    Some(k),
-                    format!("unknown key; known keys are {}", KEYS.join(", ")),
-                ));
+                return Err(cx.err(Some(k), format!("unknown key; known keys are {}", KEYS.join(", "))));
             }
         }
     }
@@ -178,36 +155,23 @@ fn parse_window(cx: &Cx<'_>, v: &Value) -> Result<Option<TimeWindow>, ProfileErr
         _ => {
             return Err(cx.err(
                 Some(KEY),
-                format!(
-                    "must be null or {{\"start\": \"HH:MM\", \"end\": \"HH:MM\"}}, got {}",
-                    kind(v)
-                ),
+                format!("must be null or {{\"start\": \"HH:MM\", \"end\": \"HH:MM\"}}, got {}", kind(v)),
             ));
         }
     };
     if let Some(extra) = obj.keys().find(|k| *k != "start" && *k != "end") {
-        return Err(cx.err(
-            Some(&format!("{KEY}.{extra}")),
-            "unknown key; expected start and end",
-        ));
+        return Err(cx.err(Some(&format!("{KEY}.{extra}")), "unknown key; expected start and end"));
     }
     let time = |name: &str| -> Result<LocalTime, ProfileError> {
         let key = format!("{KEY}.{name}");
-        let value = obj
-            .get(name)
-            .ok_or_else(|| cx.err(Some(&key), "is missing"))?;
-        let s = value.as_str().ok_or_else(|| {
-            cx.err(
-                Some(&key),
-                format!("must be a string \"HH:MM\", got {}", kind(value)),
-            )
-        })?;
+        let value = obj.get(name).ok_or_else(|| cx.err(Some(&key), "is missing"))?;
+        let s = value
+            .as_str()
+            .ok_or_else(|| cx.err(Some(&key), format!("must be a string \"HH:MM\", got {}", kind(value))))?;
         LocalTime::parse(s).map_err(|e| cx.err(Some(&key), e.to_string()))
     };
     let (start, end) = (time("start")?, time("end")?);
-    TimeWindow::new(start, end)
-        .map(Some)
-        .map_err(|why| cx.err(Some(KEY), why))
+    TimeWindow::new(start, end).map(Some).map_err(|why| cx.err(Some(KEY), why))
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -239,15 +203,9 @@ mod tests {
         let booking = p.get(Category::Booking);
         assert!(!booking.autonomy);
         assert_eq!(booking.confidence_threshold, 0.95);
-        assert_eq!(
-            booking.time_restrictions.unwrap().to_string(),
-            "08:00–22:00"
-        );
+        assert_eq!(booking.time_restrictions.unwrap().to_string(), "08:00–22:00");
         let access = p.get(Category::Access);
-        assert_eq!(
-            access.rules,
-            vec![Rule::WithinMinutesOfBooking(10), Rule::NoFlags]
-        );
+        assert_eq!(access.rules, vec![Rule::WithinMinutesOfBooking(10), Rule::NoFlags]);
         assert_eq!(access.max_attempts_per_booking, Some(2));
         assert_eq!(access.confidence_threshold, 0.90);
         let faq = p.get(Category::Faq);
@@ -270,10 +228,7 @@ mod tests {
         assert!(!p.get(Category::Tech).autonomy);
         assert!(p.get(Category::Faq).autonomy);
         assert_eq!(p.get(Category::Faq).confidence_threshold, 0.9);
-        assert_eq!(
-            AutonomyProfile::from_json("{}").unwrap(),
-            AutonomyProfile::default()
-        );
+        assert_eq!(AutonomyProfile::from_json("{}").unwrap(), AutonomyProfile::default());
     }
 
     fn err(json: &str) -> String {
@@ -283,22 +238,13 @@ mod tests {
     #[test]
     fn errors_name_category_key_and_problem() {
         let cases = [
-            (
-                "[]",
-                "autonomy profile: must be a JSON object keyed by category, got a list",
-            ),
-            (
-                "{",
-                "autonomy profile: not valid JSON: EOF while parsing an object at line 1 column 1",
-            ),
+            ("[]", "autonomy profile: must be a JSON object keyed by category, got a list"),
+            ("{", "autonomy profile: not valid JSON: EOF while parsing an object at line 1 column 1"),
             (
                 r#"{"techs":{}}"#,
                 "autonomy profile, category `techs`: unknown category; expected one of tech, booking, access, faq",
             ),
-            (
-                r#"{"tech":true}"#,
-                "autonomy profile, category `tech`: must be an object, got a boolean",
-            ),
+            (r#"{"tech":true}"#, "autonomy profile, category `tech`: must be an object, got a boolean"),
             (
                 r#"{"tech":{"autonomous":true}}"#,
                 "autonomy profile, category `tech`, key `autonomous`: unknown key; known keys are autonomy, max_fallbacks, confidence_threshold, require_booking, time_restrictions, cooldown_seconds, rules, max_attempts_per_booking, use_cheaper_model",

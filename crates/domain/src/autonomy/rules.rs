@@ -22,9 +22,7 @@ pub enum Rule {
 
 /// A rule string that is not understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "rule `{got}` is not understood; known rules: \"within N min of booking\", \"no flags\"{hint}"
-)]
+#[error("rule `{got}` is not understood; known rules: \"within N min of booking\", \"no flags\"{hint}")]
 pub struct RuleError {
     pub got: String,
     pub hint: &'static str,
@@ -36,10 +34,7 @@ impl Rule {
     pub fn parse(s: &str) -> Result<Self, RuleError> {
         let lower = s.to_lowercase();
         let words: Vec<&str> = lower.split_whitespace().collect();
-        let err = |hint| RuleError {
-            got: s.to_owned(),
-            hint,
-        };
+        let err = |hint| RuleError { got: s.to_owned(), hint };
         match words.as_slice() {
             ["no", "flags" | "flag"] | ["no", "customer", "flags"] => Ok(Rule::NoFlags),
             ["within", n, unit, "of", rest @ ..]
@@ -58,12 +53,7 @@ impl Rule {
     }
 
     /// Evaluates the rule for one decision.
-    pub(crate) fn check(
-        &self,
-        clock: &Clock,
-        booking: Option<&Booking>,
-        flags: &CustomerFlags,
-    ) -> Check {
+    pub(crate) fn check(&self, clock: &Clock, booking: Option<&Booking>, flags: &CustomerFlags) -> Check {
         match *self {
             Rule::WithinMinutesOfBooking(n) => {
                 let margin = SignedDuration::from_mins(i64::from(n));
@@ -75,14 +65,8 @@ impl Rule {
                 };
                 match booking {
                     None => Check::fail(CheckName::Rule(*self), ReasonCode::NoBooking, detail),
-                    Some(b) if b.covers(clock.now, margin) => {
-                        Check::pass(CheckName::Rule(*self), detail)
-                    }
-                    Some(_) => Check::fail(
-                        CheckName::Rule(*self),
-                        ReasonCode::OutsideBookingWindow,
-                        detail,
-                    ),
+                    Some(b) if b.covers(clock.now, margin) => Check::pass(CheckName::Rule(*self), detail),
+                    Some(_) => Check::fail(CheckName::Rule(*self), ReasonCode::OutsideBookingWindow, detail),
                 }
             }
             Rule::NoFlags => {
@@ -112,26 +96,11 @@ mod tests {
 
     #[test]
     fn parses_the_seed_rules_and_their_variants() {
-        assert_eq!(
-            Rule::parse("within 10 min of booking"),
-            Ok(Rule::WithinMinutesOfBooking(10))
-        );
-        assert_eq!(
-            Rule::parse("Within 5 mins of booking"),
-            Ok(Rule::WithinMinutesOfBooking(5))
-        );
-        assert_eq!(
-            Rule::parse("within 30 minutes of the booking"),
-            Ok(Rule::WithinMinutesOfBooking(30))
-        );
-        assert_eq!(
-            Rule::parse("within  1 minute  of booking "),
-            Ok(Rule::WithinMinutesOfBooking(1))
-        );
-        assert_eq!(
-            Rule::parse("within 0 min of booking"),
-            Ok(Rule::WithinMinutesOfBooking(0))
-        );
+        assert_eq!(Rule::parse("within 10 min of booking"), Ok(Rule::WithinMinutesOfBooking(10)));
+        assert_eq!(Rule::parse("Within 5 mins of booking"), Ok(Rule::WithinMinutesOfBooking(5)));
+        assert_eq!(Rule::parse("within 30 minutes of the booking"), Ok(Rule::WithinMinutesOfBooking(30)));
+        assert_eq!(Rule::parse("within  1 minute  of booking "), Ok(Rule::WithinMinutesOfBooking(1)));
+        assert_eq!(Rule::parse("within 0 min of booking"), Ok(Rule::WithinMinutesOfBooking(0)));
         assert_eq!(Rule::parse("no flags"), Ok(Rule::NoFlags));
         assert_eq!(Rule::parse("No Flags"), Ok(Rule::NoFlags));
     }

@@ -149,11 +149,7 @@ pub enum Detail {
 
 impl Detail {
     pub(crate) fn window(w: &TimeWindow, local: Time) -> Self {
-        Detail::TimeWindow {
-            start: w.start.to_string(),
-            end: w.end.to_string(),
-            local,
-        }
+        Detail::TimeWindow { start: w.start.to_string(), end: w.end.to_string(), local }
     }
 }
 
@@ -171,115 +167,46 @@ impl fmt::Display for Detail {
                 let op = if value >= threshold { "≥" } else { "<" };
                 write!(f, "confidence {value:.4} {op} threshold {threshold:.4}")
             }
-            Detail::Resolution {
-                proposal,
-                has_reply,
-            } => {
-                write!(
-                    f,
-                    "proposal {proposal}{}",
-                    if *has_reply { " with a reply" } else { "" }
-                )
+            Detail::Resolution { proposal, has_reply } => {
+                write!(f, "proposal {proposal}{}", if *has_reply { " with a reply" } else { "" })
             }
             Detail::Approval { action } => {
                 write!(f, "{action} always needs an operator's approval")
             }
             Detail::Booking { present: false, .. } => f.write_str("no booking found"),
-            Detail::Booking {
-                starts_at,
-                ends_at,
-                grace_minutes,
-                now,
-                ..
-            } => write!(
-                f,
-                "booking {} – {} (± {grace_minutes} min), now {now}",
-                opt(starts_at),
-                opt(ends_at)
-            ),
-            Detail::TimeWindow { start, end, local } => {
-                write!(
-                    f,
-                    "local time {} in window {start}–{end}?",
-                    local.strftime("%H:%M:%S")
-                )
+            Detail::Booking { starts_at, ends_at, grace_minutes, now, .. } => {
+                write!(f, "booking {} – {} (± {grace_minutes} min), now {now}", opt(starts_at), opt(ends_at))
             }
-            Detail::BookingWindow {
-                minutes,
-                starts_at: None,
-                ..
-            } => {
+            Detail::TimeWindow { start, end, local } => {
+                write!(f, "local time {} in window {start}–{end}?", local.strftime("%H:%M:%S"))
+            }
+            Detail::BookingWindow { minutes, starts_at: None, .. } => {
                 write!(f, "needs a booking (within {minutes} min); none found")
             }
-            Detail::BookingWindow {
-                minutes,
-                starts_at,
-                ends_at,
-                now,
-            } => write!(
-                f,
-                "now {now}; allowed {minutes} min either side of {} – {}",
-                opt(starts_at),
-                opt(ends_at)
-            ),
-            Detail::Flags { count } => write!(f, "{count} customer flag(s)"),
-            Detail::Target { target: None, .. } => {
-                f.write_str("no bay or door could be determined")
+            Detail::BookingWindow { minutes, starts_at, ends_at, now } => {
+                write!(f, "now {now}; allowed {minutes} min either side of {} – {}", opt(starts_at), opt(ends_at))
             }
-            Detail::Target {
-                target: Some(t),
-                booked_bay: Some(b),
-            } => write!(f, "{t}; booked bay {b}"),
-            Detail::Target {
-                target: Some(t),
-                booked_bay: None,
-            } => write!(f, "{t}"),
-            Detail::Connector {
-                connector,
-                state: None,
-            } => write!(f, "{connector} is not configured"),
-            Detail::Connector {
-                connector,
-                state: Some(s),
-            } => write!(f, "{connector} is {s}"),
-            Detail::Cooldown {
-                seconds,
-                last: None,
-                ..
-            } => write!(f, "no attempt in the last {seconds} s"),
-            Detail::Cooldown {
-                seconds,
-                last: Some(l),
-                now,
-            } => write!(
-                f,
-                "last attempt {} s ago, cooldown {seconds} s",
-                now.duration_since(*l).as_secs()
-            ),
-            Detail::ResetLimit {
-                count,
-                limit,
-                window_minutes,
-            } => {
-                write!(
-                    f,
-                    "{count} reset(s) of this bay in the last {window_minutes} min, limit {limit}"
-                )
+            Detail::Flags { count } => write!(f, "{count} customer flag(s)"),
+            Detail::Target { target: None, .. } => f.write_str("no bay or door could be determined"),
+            Detail::Target { target: Some(t), booked_bay: Some(b) } => write!(f, "{t}; booked bay {b}"),
+            Detail::Target { target: Some(t), booked_bay: None } => write!(f, "{t}"),
+            Detail::Connector { connector, state: None } => write!(f, "{connector} is not configured"),
+            Detail::Connector { connector, state: Some(s) } => write!(f, "{connector} is {s}"),
+            Detail::Cooldown { seconds, last: None, .. } => write!(f, "no attempt in the last {seconds} s"),
+            Detail::Cooldown { seconds, last: Some(l), now } => {
+                write!(f, "last attempt {} s ago, cooldown {seconds} s", now.duration_since(*l).as_secs())
+            }
+            Detail::ResetLimit { count, limit, window_minutes } => {
+                write!(f, "{count} reset(s) of this bay in the last {window_minutes} min, limit {limit}")
             }
             Detail::UnlockLimit { successes, limit } => {
-                write!(
-                    f,
-                    "{successes} unlock(s) of this booking not known to have failed, limit {limit}"
-                )
+                write!(f, "{successes} unlock(s) of this booking not known to have failed, limit {limit}")
             }
             Detail::Attempts { attempts, max } => {
                 write!(f, "{attempts} attempt(s) for this booking, max {max}")
             }
             Detail::Fallbacks { failed, max } => {
-                write!(
-                    f,
-                    "{failed} failed AI action(s) in this thread, {max} fallback(s) allowed"
-                )
+                write!(f, "{failed} failed AI action(s) in this thread, {max} fallback(s) allowed")
             }
         }
     }
@@ -301,40 +228,21 @@ pub struct Check {
 
 impl Check {
     pub(crate) fn pass(name: CheckName, detail: Detail) -> Self {
-        Self {
-            name,
-            passed: true,
-            reason: None,
-            detail,
-        }
+        Self { name, passed: true, reason: None, detail }
     }
 
     pub(crate) fn fail(name: CheckName, reason: ReasonCode, detail: Detail) -> Self {
-        Self {
-            name,
-            passed: false,
-            reason: Some(reason),
-            detail,
-        }
+        Self { name, passed: false, reason: Some(reason), detail }
     }
 
     /// The thread is owned by a human: not a failure with a reason, the AI
     /// simply stays out.
     pub(crate) fn human_owned(status: ThreadStatus) -> Self {
-        Self {
-            name: CheckName::ThreadState,
-            passed: false,
-            reason: None,
-            detail: Detail::ThreadStatus { status },
-        }
+        Self { name: CheckName::ThreadState, passed: false, reason: None, detail: Detail::ThreadStatus { status } }
     }
 
     pub(crate) fn when(ok: bool, name: CheckName, reason: ReasonCode, detail: Detail) -> Self {
-        if ok {
-            Self::pass(name, detail)
-        } else {
-            Self::fail(name, reason, detail)
-        }
+        if ok { Self::pass(name, detail) } else { Self::fail(name, reason, detail) }
     }
 }
 

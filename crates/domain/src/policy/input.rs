@@ -40,13 +40,10 @@ impl PolicyInput<'_> {
     pub(crate) fn resolve_target(&self, kind: ActionKind) -> Option<(ActionKind, ActionTarget)> {
         let booked_bay = self.booking.and_then(|b| b.bay);
         let target = match &self.classification.proposal {
-            Proposal::ResetTrackman { bay } | Proposal::RebootPc { bay } => {
-                bay.or(booked_bay).map(ActionTarget::Bay)
+            Proposal::ResetTrackman { bay } | Proposal::RebootPc { bay } => bay.or(booked_bay).map(ActionTarget::Bay),
+            Proposal::UnlockDoor { door } => {
+                door.clone().or_else(|| self.default_door.cloned()).map(ActionTarget::Door)
             }
-            Proposal::UnlockDoor { door } => door
-                .clone()
-                .or_else(|| self.default_door.cloned())
-                .map(ActionTarget::Door),
             Proposal::Reply | Proposal::Escalate | Proposal::None => None,
         };
         target.map(|t| (kind, t))

@@ -28,11 +28,7 @@ pub fn limit_checks(
             ok,
             CheckName::Cooldown,
             ReasonCode::Cooldown,
-            Detail::Cooldown {
-                seconds: policy.cooldown_seconds,
-                last,
-                now,
-            },
+            Detail::Cooldown { seconds: policy.cooldown_seconds, last, now },
         ));
     }
     if action.kind == ActionKind::ResetTrackman {
@@ -42,11 +38,7 @@ pub fn limit_checks(
             ok,
             CheckName::BayResetLimit,
             ReasonCode::RateLimited,
-            Detail::ResetLimit {
-                count,
-                limit: limits.resets_per_bay,
-                window_minutes: limits.reset_window_minutes,
-            },
+            Detail::ResetLimit { count, limit: limits.resets_per_bay, window_minutes: limits.reset_window_minutes },
         ));
     }
     if let Some(booking) = &action.booking {
@@ -57,10 +49,7 @@ pub fn limit_checks(
                 ok,
                 CheckName::UnlockLimit,
                 ReasonCode::MaxAttempts,
-                Detail::UnlockLimit {
-                    successes,
-                    limit: limits.unlocks_per_booking,
-                },
+                Detail::UnlockLimit { successes, limit: limits.unlocks_per_booking },
             ));
         }
         if let Some(max) = policy.max_attempts_per_booking {
@@ -78,9 +67,6 @@ pub fn limit_checks(
         failed <= policy.max_fallbacks,
         CheckName::Fallbacks,
         ReasonCode::ActionFailed,
-        Detail::Fallbacks {
-            failed,
-            max: policy.max_fallbacks,
-        },
+        Detail::Fallbacks { failed, max: policy.max_fallbacks },
     ));
 }

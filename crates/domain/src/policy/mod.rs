@@ -46,11 +46,7 @@ pub enum Notice {
     /// Emergency: tell the customer to call emergency services; staff alerted.
     Safety,
     /// "TrackMan reset limit reached for Bay N (2/hr). Escalating."
-    ResetLimit {
-        bay: BayNumber,
-        limit: u32,
-        window_minutes: u32,
-    },
+    ResetLimit { bay: BayNumber, limit: u32, window_minutes: u32 },
 }
 
 impl fmt::Display for Notice {
@@ -74,23 +70,13 @@ impl fmt::Display for Notice {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// Run the action (and send `reply`, if any, with it).
-    Execute {
-        action: PlannedAction,
-        reply: Option<String>,
-    },
+    Execute { action: PlannedAction, reply: Option<String> },
     /// Answer the customer.
     Reply { text: String },
     /// Hand the thread to a human.
-    Escalate {
-        reason: ReasonCode,
-        proposal: Option<Proposed>,
-        notice: Option<Notice>,
-    },
+    Escalate { reason: ReasonCode, proposal: Option<Proposed>, notice: Option<Notice> },
     /// Try again at `until` (messages arriving meanwhile are coalesced).
-    Defer {
-        until: Timestamp,
-        reason: ReasonCode,
-    },
+    Defer { until: Timestamp, reason: ReasonCode },
     /// A human owns the thread: no reply, no action, no new decision.
     LeaveToHuman,
 }
@@ -135,40 +121,28 @@ pub fn decide(input: &PolicyInput<'_>, profile: &AutonomyProfile, limits: &Limit
     let status = input.thread.status;
     if status.is_human_owned() {
         checks.push(Check::human_owned(status));
-        return Evaluation {
-            decision: Decision::LeaveToHuman,
-            checks,
-        };
+        return Evaluation { decision: Decision::LeaveToHuman, checks };
     }
-    checks.push(Check::pass(
-        CheckName::ThreadState,
-        Detail::ThreadStatus { status },
-    ));
+    checks.push(Check::pass(CheckName::ThreadState, Detail::ThreadStatus { status }));
 
     let c = input.classification;
     checks.push(Check::when(
         !input.signals.emergency,
         CheckName::Emergency,
         ReasonCode::Emergency,
-        Detail::Signal {
-            found: input.signals.emergency,
-        },
+        Detail::Signal { found: input.signals.emergency },
     ));
     checks.push(Check::when(
         !input.signals.negative_sentiment,
         CheckName::Sentiment,
         ReasonCode::NegativeSentiment,
-        Detail::Signal {
-            found: input.signals.negative_sentiment,
-        },
+        Detail::Signal { found: input.signals.negative_sentiment },
     ));
     checks.push(Check::when(
         c.category.is_some(),
         CheckName::Category,
         ReasonCode::NoMatch,
-        Detail::Category {
-            category: c.category,
-        },
+        Detail::Category { category: c.category },
     ));
 
     let default_policy = CategoryPolicy::default();
@@ -178,9 +152,7 @@ pub fn decide(input: &PolicyInput<'_>, profile: &AutonomyProfile, limits: &Limit
             policy.autonomy,
             CheckName::Autonomy,
             ReasonCode::AutonomyDisabled,
-            Detail::Autonomy {
-                enabled: policy.autonomy,
-            },
+            Detail::Autonomy { enabled: policy.autonomy },
         ));
         let (value, threshold) = (c.confidence.get(), policy.confidence_threshold);
         checks.push(Check::when(
@@ -201,19 +173,12 @@ pub fn decide(input: &PolicyInput<'_>, profile: &AutonomyProfile, limits: &Limit
         resolvable,
         CheckName::Resolution,
         ReasonCode::NoMatch,
-        Detail::Resolution {
-            proposal: c.proposal.name(),
-            has_reply,
-        },
+        Detail::Resolution { proposal: c.proposal.name(), has_reply },
     ));
 
     let kind = c.proposal.device_action();
     if let Some(kind) = kind.filter(|k| k.needs_human_approval()) {
-        checks.push(Check::fail(
-            CheckName::Approval,
-            ReasonCode::AutonomyDisabled,
-            Detail::Approval { action: kind },
-        ));
+        checks.push(Check::fail(CheckName::Approval, ReasonCode::AutonomyDisabled, Detail::Approval { action: kind }));
     }
 
     let clock = &input.clock;
@@ -246,13 +211,11 @@ pub fn decide(input: &PolicyInput<'_>, profile: &AutonomyProfile, limits: &Limit
         checks.push(rule.check(clock, input.booking, input.flags));
     }
 
-    let planned = kind
-        .and_then(|kind| input.resolve_target(kind))
-        .map(|(kind, target)| PlannedAction {
-            kind,
-            target,
-            booking: input.booking.map(|b| b.id.clone()),
-        });
+    let planned = kind.and_then(|kind| input.resolve_target(kind)).map(|(kind, target)| PlannedAction {
+        kind,
+        target,
+        booking: input.booking.map(|b| b.id.clone()),
+    });
     if kind.is_some() {
         let booked_bay = input.booking.and_then(|b| b.bay);
         let target = planned.as_ref().map(|p| p.target.clone());
@@ -261,17 +224,8 @@ pub fn decide(input: &PolicyInput<'_>, profile: &AutonomyProfile, limits: &Limit
             Some(ActionTarget::Bay(bay)) => booked_bay.is_none_or(|b| b == *bay),
             Some(_) => true,
         };
-        let reason = if target.is_none() {
-            ReasonCode::NoMatch
-        } else {
-            ReasonCode::NoBooking
-        };
-        checks.push(Check::when(
-            ok,
-            CheckName::Target,
-            reason,
-            Detail::Target { target, booked_bay },
-        ));
+        let reason = if target.is_none() { ReasonCode::NoMatch } else { ReasonCode::NoBooking };
+        checks.push(Check::when(ok, CheckName::Target, reason, Detail::Target { target, booked_bay }));
     }
 
     let connector = match (kind, &c.proposal) {
@@ -313,39 +267,27 @@ fn conclude(
         let reason = failed.reason.unwrap_or(ReasonCode::NoMatch);
         let notice = match (reason, &planned) {
             (ReasonCode::Emergency, _) => Some(Notice::Safety),
-            (
-                ReasonCode::RateLimited,
-                Some(PlannedAction {
-                    target: ActionTarget::Bay(bay),
-                    ..
-                }),
-            ) => Some(Notice::ResetLimit {
-                bay: *bay,
-                limit: limits.resets_per_bay,
-                window_minutes: limits.reset_window_minutes,
-            }),
+            (ReasonCode::RateLimited, Some(PlannedAction { target: ActionTarget::Bay(bay), .. })) => {
+                Some(Notice::ResetLimit {
+                    bay: *bay,
+                    limit: limits.resets_per_bay,
+                    window_minutes: limits.reset_window_minutes,
+                })
+            }
             _ => None,
         };
         let proposal = match (planned, reply) {
             (Some(action), _) => Some(Proposed::Action(action)),
-            (None, Some(text)) if input.classification.proposal == Proposal::Reply => {
-                Some(Proposed::Reply(text))
-            }
+            (None, Some(text)) if input.classification.proposal == Proposal::Reply => Some(Proposed::Reply(text)),
             _ => None,
         };
-        return Decision::Escalate {
-            reason,
-            proposal,
-            notice,
-        };
+        return Decision::Escalate { reason, proposal, notice };
     }
     match planned {
         Some(action) => Decision::Execute { action, reply },
         // Passing every check without a device action means a reply with text
         // (the resolution check refuses anything else).
-        None => Decision::Reply {
-            text: reply.unwrap_or_default(),
-        },
+        None => Decision::Reply { text: reply.unwrap_or_default() },
     }
 }
 

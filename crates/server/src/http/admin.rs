@@ -29,8 +29,13 @@ pub struct CustomerBody {
     flags: Vec<String>,
 }
 
-pub async fn put_customer(State(app): State<Arc<App>>, Path(phone): Path<String>, Body(b): Body<CustomerBody>) -> Result<Json<Value>, ApiError> {
-    let phone = PhoneNumber::parse(&phone, app.config.agent.default_country).map_err(|e| ApiError::BadRequest(format!("phone: {e}")))?;
+pub async fn put_customer(
+    State(app): State<Arc<App>>,
+    Path(phone): Path<String>,
+    Body(b): Body<CustomerBody>,
+) -> Result<Json<Value>, ApiError> {
+    let phone = PhoneNumber::parse(&phone, app.config.agent.default_country)
+        .map_err(|e| ApiError::BadRequest(format!("phone: {e}")))?;
     let flags: CustomerFlags = b
         .flags
         .iter()
@@ -42,7 +47,15 @@ pub async fn put_customer(State(app): State<Arc<App>>, Path(phone): Path<String>
     }
     let now = app.clock.now();
     let row = app.store.set_customer(&phone, b.name, flags, now).await?;
-    app.store.audit(API_ACTOR, "customer.update", &format!("customer:{}", phone.redacted()), json!({"flags": row.flags}), now).await?;
+    app.store
+        .audit(
+            API_ACTOR,
+            "customer.update",
+            &format!("customer:{}", phone.redacted()),
+            json!({"flags": row.flags}),
+            now,
+        )
+        .await?;
     Ok(Json(serde_json::to_value(&row).map_err(|e| ApiError::Internal(e.to_string()))?))
 }
 
@@ -65,21 +78,26 @@ fn confirmed() -> String {
 
 pub async fn post_booking(State(app): State<Arc<App>>, Body(b): Body<BookingBody>) -> Result<Json<Value>, ApiError> {
     let bad = |field: &str, e: &dyn std::fmt::Display| ApiError::BadRequest(format!("{field}: {e}"));
-    let phone = PhoneNumber::parse(&b.customer_phone, app.config.agent.default_country).map_err(|e| bad("customer_phone", &e))?;
+    let phone = PhoneNumber::parse(&b.customer_phone, app.config.agent.default_country)
+        .map_err(|e| bad("customer_phone", &e))?;
     let location = LocationId::parse(&b.location).map_err(|e| bad("location", &e))?;
-    let loc = app.location(&location).ok_or_else(|| ApiError::BadRequest(format!("location: `{location}` is not configured")))?;
+    let loc = app
+        .location(&location)
+        .ok_or_else(|| ApiError::BadRequest(format!("location: `{location}` is not configured")))?;
     let bay = b.bay.map(BayNumber::new).transpose().map_err(|e| bad("bay", &e))?;
     if let Some(bay) = bay.filter(|n| loc.bay(*n).is_none()) {
         return Err(ApiError::BadRequest(format!("bay: location `{location}` has no bay {bay}")));
     }
-    let starts_at: Timestamp = b.starts_at.parse().map_err(|e| bad("starts_at (RFC 3339, e.g. 2026-06-15T18:00:00Z)", &e))?;
+    let starts_at: Timestamp =
+        b.starts_at.parse().map_err(|e| bad("starts_at (RFC 3339, e.g. 2026-06-15T18:00:00Z)", &e))?;
     let ends_at: Timestamp = b.ends_at.parse().map_err(|e| bad("ends_at (RFC 3339)", &e))?;
     let status: BookingStatus = b.status.parse().map_err(|e| bad("status", &e))?;
     let id = match b.id {
         Some(id) => BookingId::parse(&id).map_err(|e| bad("id", &e))?,
         None => BookingId::parse(&format!("local-{:012x}", rand::random::<u64>() >> 16)).map_err(|e| bad("id", &e))?,
     };
-    let booking = Booking::new(id, location, bay, phone, starts_at, ends_at, status).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let booking = Booking::new(id, location, bay, phone, starts_at, ends_at, status)
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     app.store.upsert_booking(&booking).await?;
     Ok(Json(json!({"id": booking.id})))
 }
@@ -141,24 +159,38 @@ pub struct DeviceBody {
 
 /// Makes a sandbox device succeed, fail, hang or go unconfirmed.
 pub async fn sandbox_device(State(app): State<Arc<App>>, Body(b): Body<DeviceBody>) -> Result<Json<Value>, ApiError> {
-    let sandbox = app.connectors.sandbox.as_ref().ok_or_else(|| ApiError::Conflict("no connector runs in sandbox mode".into()))?;
+    let sandbox = app
+        .connectors
+        .sandbox
+        .as_ref()
+        .ok_or_else(|| ApiError::Conflict("no connector runs in sandbox mode".into()))?;
     let location = match &b.location {
         Some(l) => LocationId::parse(l).map_err(|e| ApiError::BadRequest(format!("location: {e}")))?,
         None => app.config.locations[0].id.clone(),
     };
-    let loc = app.location(&location).ok_or_else(|| ApiError::BadRequest(format!("location: `{location}` is not configured")))?;
+    let loc = app
+        .location(&location)
+        .ok_or_else(|| ApiError::BadRequest(format!("location: `{location}` is not configured")))?;
     let device = if b.device == "sms" {
         Device::Sms
     } else if let Some(n) = b.device.strip_prefix("bay:") {
         let bay = n.parse::<u16>().ok().and_then(|n| BayNumber::new(n).ok()).filter(|b| loc.bay(*b).is_some());
-        Device::Bay(location.clone(), bay.ok_or_else(|| ApiError::BadRequest(format!("device: no bay {n} at {location}")))?)
+        Device::Bay(
+            location.clone(),
+            bay.ok_or_else(|| ApiError::BadRequest(format!("device: no bay {n} at {location}")))?,
+        )
     } else if let Some(d) = b.device.strip_prefix("door:") {
         let door = DoorId::parse(d).ok().filter(|d| loc.door(d).is_some());
-        Device::Door(location.clone(), door.ok_or_else(|| ApiError::BadRequest(format!("device: no door {d} at {location}")))?)
+        Device::Door(
+            location.clone(),
+            door.ok_or_else(|| ApiError::BadRequest(format!("device: no door {d} at {location}")))?,
+        )
     } else {
         return Err(ApiError::BadRequest("device: expected bay:N, door:ID or sms".into()));
     };
     sandbox.set_mode(device, b.mode);
-    app.store.audit(API_ACTOR, "sandbox.mode", &b.device, json!({"mode": b.mode, "location": location}), app.clock.now()).await?;
+    app.store
+        .audit(API_ACTOR, "sandbox.mode", &b.device, json!({"mode": b.mode, "location": location}), app.clock.now())
+        .await?;
     Ok(Json(json!({"device": b.device, "location": location, "mode": b.mode})))
 }

@@ -24,7 +24,10 @@ pub struct ListQuery {
     limit: Option<u32>,
 }
 
-pub async fn list(State(app): State<Arc<App>>, q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    State(app): State<Arc<App>>,
+    q: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Value>, ApiError> {
     let Query(q) = q?;
     let phone = q
         .phone
@@ -53,7 +56,10 @@ fn thread_id(p: Result<Path<i64>, axum::extract::rejection::PathRejection>) -> R
     p.map(|Path(id)| id).map_err(|_| ApiError::BadRequest("thread id must be a number".into()))
 }
 
-pub async fn detail(State(app): State<Arc<App>>, id: Result<Path<i64>, axum::extract::rejection::PathRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn detail(
+    State(app): State<Arc<App>>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<Value>, ApiError> {
     let id = thread_id(id)?;
     let d = app.store.thread(id).await?.ok_or_else(|| ApiError::NotFound(format!("thread {id} not found")))?;
     Ok(Json(serde_json::to_value(&d).map_err(|e| ApiError::Internal(e.to_string()))?))
@@ -67,7 +73,11 @@ pub struct ApproveBody {
 }
 
 /// Runs the thread's proposal (an action or a reply) as the operator.
-pub async fn approve(State(app): State<Arc<App>>, id: Result<Path<i64>, axum::extract::rejection::PathRejection>, raw: bytes::Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn approve(
+    State(app): State<Arc<App>>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    raw: bytes::Bytes,
+) -> Result<Json<Value>, ApiError> {
     let id = thread_id(id)?;
     // The body is optional: `{}` or nothing approves as proposed.
     let body: ApproveBody = if raw.iter().all(u8::is_ascii_whitespace) {
@@ -76,13 +86,28 @@ pub async fn approve(State(app): State<Arc<App>>, id: Result<Path<i64>, axum::ex
         serde_json::from_slice(&raw).map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))?
     };
     let d = app.store.thread(id).await?.ok_or_else(|| ApiError::NotFound(format!("thread {id} not found")))?;
-    let proposal = d.thread.proposal.ok_or_else(|| ApiError::Conflict(format!("thread {id} has no proposal to approve")))?;
+    let proposal =
+        d.thread.proposal.ok_or_else(|| ApiError::Conflict(format!("thread {id} has no proposal to approve")))?;
     let req = if let Some(reply) = proposal.get("reply").and_then(Value::as_str) {
-        HumanAction { kind: ActionKind::SendReply, target: ActionTarget::Customer, body: Some(reply.to_owned()), actor: API_ACTOR.into(), override_reason: None }
+        HumanAction {
+            kind: ActionKind::SendReply,
+            target: ActionTarget::Customer,
+            body: Some(reply.to_owned()),
+            actor: API_ACTOR.into(),
+            override_reason: None,
+        }
     } else {
         let a = &proposal["action"];
-        let kind: ActionKind = a["kind"].as_str().unwrap_or_default().parse().map_err(|e| ApiError::Internal(format!("stored proposal: {e}")))?;
-        let target: ActionTarget = a["target"].as_str().unwrap_or_default().parse().map_err(|e| ApiError::Internal(format!("stored proposal: {e}")))?;
+        let kind: ActionKind = a["kind"]
+            .as_str()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e| ApiError::Internal(format!("stored proposal: {e}")))?;
+        let target: ActionTarget = a["target"]
+            .as_str()
+            .unwrap_or_default()
+            .parse()
+            .map_err(|e| ApiError::Internal(format!("stored proposal: {e}")))?;
         HumanAction { kind, target, body: None, actor: API_ACTOR.into(), override_reason: body.override_reason }
     };
     run(&app, id, req, ThreadStatus::InProgress).await
@@ -94,9 +119,19 @@ pub struct ReplyBody {
     body: String,
 }
 
-pub async fn reply(State(app): State<Arc<App>>, id: Result<Path<i64>, axum::extract::rejection::PathRejection>, Body(b): Body<ReplyBody>) -> Result<Json<Value>, ApiError> {
+pub async fn reply(
+    State(app): State<Arc<App>>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+    Body(b): Body<ReplyBody>,
+) -> Result<Json<Value>, ApiError> {
     let id = thread_id(id)?;
-    let req = HumanAction { kind: ActionKind::SendReply, target: ActionTarget::Customer, body: Some(b.body), actor: API_ACTOR.into(), override_reason: None };
+    let req = HumanAction {
+        kind: ActionKind::SendReply,
+        target: ActionTarget::Customer,
+        body: Some(b.body),
+        actor: API_ACTOR.into(),
+        override_reason: None,
+    };
     run(&app, id, req, ThreadStatus::InProgress).await
 }
 
@@ -111,11 +146,17 @@ async fn run(app: &Arc<App>, id: i64, req: HumanAction, then: ThreadStatus) -> R
     Ok(Json(json!({"action": done})))
 }
 
-pub async fn resolve(State(app): State<Arc<App>>, id: Result<Path<i64>, axum::extract::rejection::PathRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn resolve(
+    State(app): State<Arc<App>>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<Value>, ApiError> {
     set_status(&app, thread_id(id)?, ThreadStatus::Resolved, "thread.resolve").await
 }
 
-pub async fn take_over(State(app): State<Arc<App>>, id: Result<Path<i64>, axum::extract::rejection::PathRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn take_over(
+    State(app): State<Arc<App>>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<Value>, ApiError> {
     set_status(&app, thread_id(id)?, ThreadStatus::ManualOverride, "thread.take_over").await
 }
 
@@ -123,6 +164,8 @@ async fn set_status(app: &App, id: i64, status: ThreadStatus, what: &str) -> Res
     let now = app.clock.now();
     let before = app.store.thread(id).await?.ok_or_else(|| ApiError::NotFound(format!("thread {id} not found")))?;
     app.store.update_thread(id, ThreadUpdate { status: Some(status), ..ThreadUpdate::default() }, now).await?;
-    app.store.audit(API_ACTOR, what, &format!("thread:{id}"), json!({"from": before.thread.status, "to": status}), now).await?;
+    app.store
+        .audit(API_ACTOR, what, &format!("thread:{id}"), json!({"from": before.thread.status, "to": status}), now)
+        .await?;
     Ok(Json(json!({"id": id, "status": status})))
 }

@@ -15,7 +15,11 @@ use serde_json::{Value, json};
 use super::ApiError;
 use crate::app::App;
 
-pub async fn openphone(State(app): State<Arc<App>>, headers: HeaderMap, body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Result<Json<Value>, ApiError> {
+pub async fn openphone(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
     let body = body?;
     let now = app.clock.now();
     let lookup = Headers::from_lookup(|name| headers.get(name).and_then(|v| v.to_str().ok()));
@@ -39,7 +43,10 @@ pub async fn openphone(State(app): State<Arc<App>>, headers: HeaderMap, body: Re
         .map(|l| l.id.clone())
         .ok_or_else(|| ApiError::Internal("no location configured".into()))?;
     let priority = priority(&app, &from, &location, &msg.body, now).await?;
-    let delivery_id = lookup.webhook_id.map(str::to_owned).or_else(|| headers.get(WEBHOOK_ID).and_then(|v| v.to_str().ok()).map(str::to_owned));
+    let delivery_id = lookup
+        .webhook_id
+        .map(str::to_owned)
+        .or_else(|| headers.get(WEBHOOK_ID).and_then(|v| v.to_str().ok()).map(str::to_owned));
     let inbound = NewInbound {
         event_id: event.event_id,
         delivery_id,
@@ -65,7 +72,13 @@ pub async fn openphone(State(app): State<Arc<App>>, headers: HeaderMap, body: Re
 }
 
 /// Emergency phrases > an active booking > normal > feedback.
-async fn priority(app: &App, from: &PhoneNumber, location: &clubos_domain::LocationId, body: &str, now: jiff::Timestamp) -> Result<Priority, ApiError> {
+async fn priority(
+    app: &App,
+    from: &PhoneNumber,
+    location: &clubos_domain::LocationId,
+    body: &str,
+    now: jiff::Timestamp,
+) -> Result<Priority, ApiError> {
     let signals = app.detector.detect(body);
     if signals.emergency {
         return Ok(Priority::Emergency);
@@ -77,4 +90,3 @@ async fn priority(app: &App, from: &PhoneNumber, location: &clubos_domain::Locat
     }
     Ok(if signals.feedback { Priority::Low } else { Priority::Normal })
 }
-

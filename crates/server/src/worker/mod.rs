@@ -9,6 +9,7 @@
 //! never runs a recorded action a second time.
 
 mod pipeline;
+mod steps;
 mod summary;
 
 use std::sync::Arc;

@@ -7,23 +7,24 @@ use std::time::Instant;
 use clubos_agent::{ClassifierOutput, ClassifyError, ClassifyRequest};
 use clubos_domain::policy::{Decision, Gate, Notice, PolicyInput, Proposed, ThreadFacts, decide, llm_gate};
 use clubos_domain::{
-    ActionKind, ActionOutcome, ActionTarget, Clock as DomainClock, Ledger, ReasonCode, Signals, ThreadStatus, TriggeredBy,
-    Verdict, booking,
+    ActionKind, ActionTarget, Clock as DomainClock, Ledger, ReasonCode, Signals, ThreadStatus, TriggeredBy, Verdict,
+    booking,
 };
 use clubos_store::{
     ActionRow, ActionStatus, Claim, Escalation, NewAction, NewDecision, NewNotification, Release, Severity, StoreError,
-    ThreadRow, ThreadUpdate, WorkContext,
+    ThreadRow, ThreadUpdate,
 };
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 
+use super::steps::Step;
 use super::summary;
 use crate::actions::execute;
 use crate::app::App;
 
 /// What the customer hears when a human takes over.
 pub const ACK_TEXT: &str = "Thanks for your message. A team member has been notified and will text you back shortly.";
-const ACTION_FAILED_TEXT: &str =
+pub(super) const ACTION_FAILED_TEXT: &str =
     "Sorry, we couldn't fix that automatically. A team member has been alerted and will text you back shortly.";
 
 /// Processes a claimed thread; returns how to hand the queue item back.
@@ -66,9 +67,13 @@ pub async fn process(app: &Arc<App>, claim: &Claim) -> Result<Release, StoreErro
     let out = match tokio::time::timeout(timeout, app.classifier.classify(&req)).await {
         Ok(Ok(out)) => out,
         Ok(Err(e)) => return llm_failure(app, &thread, ids, &text, e, now, first_at).await,
-        Err(_) => return llm_failure(app, &thread, ids, &text, ClassifyError::Timeout, now, first_at).await,
+        Err(_) => {
+            return llm_failure(app, &thread, ids, &text, ClassifyError::Timeout, now, first_at).await;
+        }
     };
     app.health.success("llm", now);
+    let tokens = crate::metrics::TokenLabels { location: thread.location.to_string(), model: out.model.clone() };
+    app.metrics.llm_tokens.get_or_create(&tokens).inc_by(u64::from(out.tokens_in) + u64::from(out.tokens_out));
     let latency_ms = started.elapsed().as_millis() as u64;
     let Some(location) = app.location(&thread.location) else {
         return Err(StoreError::NotFound(format!("location {} in the configuration", thread.location)));
@@ -86,7 +91,17 @@ pub async fn process(app: &Arc<App>, claim: &Claim) -> Result<Release, StoreErro
     };
     let profile = app.profile();
     let eval = decide(&input, &profile, &app.config.limits);
-    let checks = serde_json::to_value(&eval.checks).unwrap_or(Value::Null);
+    // Each check with its inputs and a sentence, for "View reasoning".
+    let checks = Value::Array(
+        eval.checks
+            .iter()
+            .map(|c| {
+                let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
+                v["text"] = Value::String(c.to_string());
+                v
+            })
+            .collect(),
+    );
     let mut d = base(&thread, ids, now, checks, Verdict::Escalate, None, &out.model, true);
     fill_classification(&mut d, &out, latency_ms);
     let step = Step { app, thread: &thread, ctx: &ctx, text: &text, out: &out, signals, first_at };
@@ -109,7 +124,16 @@ pub async fn process(app: &Arc<App>, claim: &Claim) -> Result<Release, StoreErro
 
 /// A decision skeleton; the caller fills what the verdict needs.
 #[allow(clippy::too_many_arguments)]
-fn base(thread: &ThreadRow, ids: Vec<i64>, at: Timestamp, checks: Value, verdict: Verdict, reason: Option<ReasonCode>, model: &str, classified: bool) -> NewDecision {
+pub(super) fn base(
+    thread: &ThreadRow,
+    ids: Vec<i64>,
+    at: Timestamp,
+    checks: Value,
+    verdict: Verdict,
+    reason: Option<ReasonCode>,
+    model: &str,
+    classified: bool,
+) -> NewDecision {
     NewDecision {
         thread_id: thread.id,
         category: None,
@@ -150,7 +174,7 @@ fn fill_classification(d: &mut NewDecision, out: &ClassifierOutput, latency_ms: 
     d.thread.category = c.category;
 }
 
-fn reply_action(body: String) -> NewAction {
+pub(super) fn reply_action(body: String) -> NewAction {
     NewAction {
         kind: ActionKind::SendReply,
         target: ActionTarget::Customer,
@@ -162,7 +186,13 @@ fn reply_action(body: String) -> NewAction {
     }
 }
 
-fn pending_row(id: i64, decision_id: Option<i64>, thread: &ThreadRow, a: &NewAction, at: Timestamp) -> ActionRow {
+pub(super) fn pending_row(
+    id: i64,
+    decision_id: Option<i64>,
+    thread: &ThreadRow,
+    a: &NewAction,
+    at: Timestamp,
+) -> ActionRow {
     ActionRow {
         id,
         decision_id,
@@ -184,7 +214,9 @@ fn pending_row(id: i64, decision_id: Option<i64>, thread: &ThreadRow, a: &NewAct
 /// The proposal as stored on the thread, for the operator's one tap.
 pub fn proposal_json(p: &Proposed) -> Value {
     match p {
-        Proposed::Action(a) => json!({"action": {"kind": a.kind, "target": a.target.to_string(), "booking_id": a.booking}}),
+        Proposed::Action(a) => {
+            json!({"action": {"kind": a.kind, "target": a.target.to_string(), "booking_id": a.booking}})
+        }
         Proposed::Reply(text) => json!({"reply": text}),
     }
 }
@@ -198,7 +230,15 @@ pub fn escalation_notice(reason: ReasonCode, notice: Option<Notice>, signals: Si
     }
 }
 
-async fn llm_failure(app: &App, thread: &ThreadRow, ids: Vec<i64>, text: &str, e: ClassifyError, now: Timestamp, first_at: Timestamp) -> Result<Release, StoreError> {
+async fn llm_failure(
+    app: &App,
+    thread: &ThreadRow,
+    ids: Vec<i64>,
+    text: &str,
+    e: ClassifyError,
+    now: Timestamp,
+    first_at: Timestamp,
+) -> Result<Release, StoreError> {
     let reason = if matches!(e, ClassifyError::Timeout) { ReasonCode::LlmTimeout } else { ReasonCode::LlmError };
     tracing::warn!(thread = thread.id, error = %e, "classifier failed; handing to a human");
     app.health.failure("llm", &e.to_string(), now);
@@ -221,7 +261,12 @@ async fn llm_failure(app: &App, thread: &ThreadRow, ids: Vec<i64>, text: &str, e
     Ok(Release::Done)
 }
 
-fn escalation_notification(thread: &ThreadRow, reason: ReasonCode, summary: &str, severity: Severity) -> NewNotification {
+pub(super) fn escalation_notification(
+    thread: &ThreadRow,
+    reason: ReasonCode,
+    summary: &str,
+    severity: Severity,
+) -> NewNotification {
     NewNotification {
         kind: "escalation".into(),
         severity,
@@ -232,173 +277,7 @@ fn escalation_notification(thread: &ThreadRow, reason: ReasonCode, summary: &str
     }
 }
 
-fn observe(app: &App, first_at: Timestamp) {
+pub(super) fn observe(app: &App, first_at: Timestamp) {
     let secs = app.clock.now().duration_since(first_at).as_secs_f64().max(0.0);
     app.metrics.processing_seconds.observe(secs);
-}
-
-/// Shared context of the steps after the decision.
-struct Step<'a> {
-    app: &'a Arc<App>,
-    thread: &'a ThreadRow,
-    #[allow(dead_code)]
-    ctx: &'a WorkContext,
-    text: &'a str,
-    out: &'a ClassifierOutput,
-    signals: Signals,
-    first_at: Timestamp,
-}
-
-impl Step<'_> {
-    fn understood(&self) -> String {
-        let c = &self.out.classification;
-        format!(
-            "{}/{}, confidence {:.2}{}",
-            c.category.map_or("none", |c| c.as_str()),
-            c.sub_intent.as_ref().map_or("none", |s| s.as_str()),
-            c.confidence.get(),
-            c.matched_sop.as_ref().map_or(String::new(), |s| format!(", SOP {s}"))
-        )
-    }
-
-    async fn execute(&self, mut d: NewDecision, action: clubos_domain::PlannedAction, reply: Option<String>) -> Result<(), StoreError> {
-        let app = self.app;
-        d.verdict = Verdict::Execute;
-        d.thread.status = Some(ThreadStatus::AwaitingAi);
-        if let ActionTarget::Bay(b) = &action.target {
-            d.thread.bay = Some(*b);
-        }
-        let new = NewAction {
-            kind: action.kind,
-            target: action.target.clone(),
-            booking: action.booking.clone(),
-            triggered_by: TriggeredBy::Ai,
-            actor: "ai".into(),
-            body: None,
-            override_reason: None,
-        };
-        d.actions.push(new.clone());
-        let at = d.at;
-        let (did, aids) = app.store.commit_decision(d).await?;
-        app.metrics.decision("execute", None);
-        observe(app, self.first_at);
-        let done = execute(app, &pending_row(aids[0], Some(did), self.thread, &new, at), self.thread).await?;
-        let outcome = done.status.outcome().unwrap_or(ActionOutcome::Timeout);
-        let attempted = format!("{} {} → {}{}", action.kind, action.target, outcome, done.error.as_ref().map_or(String::new(), |e| format!(" ({e})")));
-        if matches!(outcome, ActionOutcome::Failed | ActionOutcome::Timeout) {
-            let proposal = Proposed::Action(action);
-            return self.follow_up_escalation(did, ReasonCode::ActionFailed, Some(proposal), attempted, "the device action did not succeed.", Some(ACTION_FAILED_TEXT)).await;
-        }
-        let text = reply.unwrap_or_else(|| default_success_text(&done));
-        self.send_follow_up_reply(did, text, attempted).await
-    }
-
-    async fn reply(&self, mut d: NewDecision, text: String) -> Result<(), StoreError> {
-        let app = self.app;
-        d.verdict = Verdict::Reply;
-        let new = reply_action(text);
-        d.actions.push(new.clone());
-        let at = d.at;
-        let (did, aids) = app.store.commit_decision(d).await?;
-        app.metrics.decision("reply", None);
-        observe(app, self.first_at);
-        let done = execute(app, &pending_row(aids[0], Some(did), self.thread, &new, at), self.thread).await?;
-        self.after_reply(did, &done, "answered from the SOPs".into()).await
-    }
-
-    async fn send_follow_up_reply(&self, did: i64, text: String, attempted: String) -> Result<(), StoreError> {
-        let app = self.app;
-        let now = app.clock.now();
-        let new = reply_action(text);
-        let id = app.store.start_action(self.thread.id, Some(did), new.clone(), now).await?;
-        let done = execute(app, &pending_row(id, Some(did), self.thread, &new, now), self.thread).await?;
-        self.after_reply(did, &done, attempted).await
-    }
-
-    async fn after_reply(&self, did: i64, done: &ActionRow, attempted: String) -> Result<(), StoreError> {
-        let app = self.app;
-        if done.status.outcome().is_some_and(|o| o.may_have_succeeded() && o != ActionOutcome::Timeout) {
-            let update = ThreadUpdate { status: Some(ThreadStatus::AiResolved), ..ThreadUpdate::default() };
-            return app.store.update_thread(self.thread.id, update, app.clock.now()).await;
-        }
-        let attempted = format!("{attempted}; reply by SMS → {}", done.error.as_deref().unwrap_or("failed"));
-        self.follow_up_escalation(did, ReasonCode::ActionFailed, None, attempted, "the reply could not be sent to the customer.", None).await
-    }
-
-    /// Records a second decision (escalate) after an action failed, with the
-    /// proposal to retry, and tells the customer when SMS still works.
-    async fn follow_up_escalation(&self, _did: i64, reason: ReasonCode, proposal: Option<Proposed>, attempted: String, why: &str, customer: Option<&str>) -> Result<(), StoreError> {
-        let app = self.app;
-        let now = app.clock.now();
-        let summary = summary(self.text, Some(&self.understood()), &[attempted], Some(reason), why);
-        let checks = json!([{"name": "action_outcome", "passed": false, "reason": reason, "detail": summary}]);
-        let mut d = base(self.thread, Vec::new(), now, checks, Verdict::Escalate, Some(reason), "policy", false);
-        d.proposed_action = proposal.as_ref().map(|p| match p {
-            Proposed::Action(a) => a.kind.as_str().to_owned(),
-            Proposed::Reply(_) => "reply".to_owned(),
-        });
-        d.thread = ThreadUpdate {
-            status: Some(ThreadStatus::Escalated),
-            escalation: Some(Escalation { reason: Some(reason), summary: summary.clone(), proposal: proposal.as_ref().map(proposal_json) }),
-            ..ThreadUpdate::default()
-        };
-        d.notification = Some(escalation_notification(self.thread, reason, &summary, Severity::Critical));
-        if let Some(text) = customer {
-            d.actions.push(reply_action(text.to_owned()));
-        }
-        let (did, aids) = app.store.commit_decision(d).await?;
-        app.metrics.decision("escalate", Some(reason.as_str()));
-        if let (Some(text), Some(&id)) = (customer, aids.first()) {
-            execute(app, &pending_row(id, Some(did), self.thread, &reply_action(text.to_owned()), now), self.thread).await?;
-        }
-        Ok(())
-    }
-
-    async fn escalate(&self, mut d: NewDecision, reason: ReasonCode, proposal: Option<Proposed>, notice: Option<Notice>) -> Result<(), StoreError> {
-        let app = self.app;
-        d.verdict = Verdict::Escalate;
-        d.reason = Some(reason);
-        if let Some(Proposed::Action(a)) = &proposal {
-            d.proposed_action = Some(a.kind.as_str().to_owned());
-            if let ActionTarget::Bay(b) = &a.target {
-                d.thread.bay = Some(*b);
-            }
-        }
-        let why = match reason {
-            ReasonCode::Emergency => "an emergency was reported.".to_owned(),
-            ReasonCode::NoMatch => "no automated resolution matched.".to_owned(),
-            other => format!("the autonomy policy stopped at `{other}`."),
-        };
-        let summary = summary(self.text, Some(&self.understood()), &[], Some(reason), &why);
-        let severity = match reason {
-            ReasonCode::Emergency => Severity::Critical,
-            ReasonCode::NoMatch if self.signals.feedback => Severity::Info,
-            _ => Severity::Warning,
-        };
-        d.thread.status = Some(ThreadStatus::Escalated);
-        d.thread.escalation = Some(Escalation { reason: Some(reason), summary: summary.clone(), proposal: proposal.as_ref().map(proposal_json) });
-        d.notification = Some(escalation_notification(self.thread, reason, &summary, severity));
-        let customer = escalation_notice(reason, notice, self.signals);
-        if let Some(text) = &customer {
-            d.actions.push(reply_action(text.clone()));
-        }
-        let at = d.at;
-        let (did, aids) = app.store.commit_decision(d).await?;
-        app.metrics.decision("escalate", Some(reason.as_str()));
-        observe(app, self.first_at);
-        if let (Some(text), Some(&id)) = (customer, aids.first()) {
-            execute(app, &pending_row(id, Some(did), self.thread, &reply_action(text), at), self.thread).await?;
-        }
-        Ok(())
-    }
-}
-
-fn default_success_text(done: &ActionRow) -> String {
-    match (&done.kind, &done.target) {
-        (ActionKind::ResetTrackman, ActionTarget::Bay(b)) => {
-            format!("We've reset the TrackMan in bay {b}. Give it about a minute to come back; text us if it doesn't.")
-        }
-        (ActionKind::UnlockDoor, ActionTarget::Door(d)) => format!("The {d} door is unlocked now. Enjoy your session!"),
-        _ => "Done. Text us if anything else needs attention.".to_owned(),
-    }
 }

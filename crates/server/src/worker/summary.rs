@@ -4,7 +4,13 @@
 use clubos_domain::ReasonCode;
 
 /// Builds the summary shown on an escalated thread.
-pub fn summary(text: &str, understood: Option<&str>, attempted: &[String], reason: Option<ReasonCode>, why: &str) -> String {
+pub fn summary(
+    text: &str,
+    understood: Option<&str>,
+    attempted: &[String],
+    reason: Option<ReasonCode>,
+    why: &str,
+) -> String {
     let mut quote: String = text.chars().take(200).collect();
     if quote.len() < text.len() {
         quote.push('…');

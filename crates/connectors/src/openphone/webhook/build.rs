@@ -15,9 +15,7 @@ pub const V2_API_VERSION: &str = "2026-03-30";
 
 /// Quo's timestamps: UTC, millisecond precision, `Z` (like JS `toISOString`).
 fn iso_millis(ts: Timestamp) -> String {
-    DateTimePrinter::new()
-        .precision(Some(3))
-        .timestamp_to_string(&ts)
+    DateTimePrinter::new().precision(Some(3)).timestamp_to_string(&ts)
 }
 
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
@@ -171,10 +169,7 @@ pub fn build_message_received_v2(
             context: V2Context {
                 phone_number_id,
                 conversation_id: None,
-                contacts: V2Contacts {
-                    ids: [],
-                    lookup_status: "unavailable",
-                },
+                contacts: V2Contacts { ids: [], lookup_status: "unavailable" },
                 sender_identifier: from,
                 recipient_identifiers: [to],
             },

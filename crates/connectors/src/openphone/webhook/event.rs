@@ -53,19 +53,11 @@ pub struct InboundMessage {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ParseError {
     #[error("body is not valid JSON: {reason}")]
-    NotJson {
-        line: usize,
-        column: usize,
-        reason: String,
-    },
+    NotJson { line: usize, column: usize, reason: String },
     #[error("missing field `{0}`")]
     MissingField(String),
     #[error("field `{path}` has the wrong type: expected {expected}, found {found}")]
-    WrongType {
-        path: String,
-        expected: &'static str,
-        found: &'static str,
-    },
+    WrongType { path: String, expected: &'static str, found: &'static str },
     #[error("field `{0}` is an empty list")]
     EmptyList(String),
 }
@@ -111,24 +103,14 @@ pub fn parse_event(raw_body: &[u8]) -> Result<Event, ParseError> {
                 if !data.contains_key("object") && looks_like_v2(api_version.as_deref()) {
                     return Err(ParseError::MissingField(join(&data_path, "resource")));
                 }
-                legacy_message(
-                    req_obj(data, &data_path, "object")?,
-                    &join(&data_path, "object"),
-                )?
+                legacy_message(req_obj(data, &data_path, "object")?, &join(&data_path, "object"))?
             }
         })
     } else {
         None
     };
 
-    Ok(Event {
-        event_id,
-        event_type,
-        created_at,
-        api_version,
-        shape,
-        message,
-    })
+    Ok(Event { event_id, event_type, created_at, api_version, shape, message })
 }
 
 /// New-system versions are dates (`2026-03-30`); legacy ones are `v2`…`v4`.
@@ -165,31 +147,20 @@ fn v2_message(data: &Map<String, Value>, dp: &str) -> Result<InboundMessage, Par
     let cp = join(dp, "context");
     let ctx = opt_obj(data, dp, "context")?;
 
-    let from = match ctx
-        .map(|c| opt_str(c, &cp, "senderIdentifier"))
-        .transpose()?
-        .flatten()
-    {
+    let from = match ctx.map(|c| opt_str(c, &cp, "senderIdentifier")).transpose()?.flatten() {
         Some(s) => s.to_owned(),
-        None => opt_str(r, &rp, "from")?
-            .ok_or_else(|| ParseError::MissingField(join(&cp, "senderIdentifier")))?
-            .to_owned(),
+        None => {
+            opt_str(r, &rp, "from")?.ok_or_else(|| ParseError::MissingField(join(&cp, "senderIdentifier")))?.to_owned()
+        }
     };
-    let to = match ctx
-        .map(|c| first_recipient(c, &cp, "recipientIdentifiers"))
-        .transpose()?
-        .flatten()
-    {
+    let to = match ctx.map(|c| first_recipient(c, &cp, "recipientIdentifiers")).transpose()?.flatten() {
         Some(s) => s,
-        None => first_recipient(r, &rp, "to")?
-            .ok_or_else(|| ParseError::MissingField(join(&cp, "recipientIdentifiers")))?,
+        None => {
+            first_recipient(r, &rp, "to")?.ok_or_else(|| ParseError::MissingField(join(&cp, "recipientIdentifiers")))?
+        }
     };
     let ctx_str = |key: &str| -> Result<Option<String>, ParseError> {
-        Ok(ctx
-            .map(|c| opt_str(c, &cp, key))
-            .transpose()?
-            .flatten()
-            .map(str::to_owned))
+        Ok(ctx.map(|c| opt_str(c, &cp, key)).transpose()?.flatten().map(str::to_owned))
     };
     Ok(InboundMessage {
         message_id: req_str(r, &rp, "id")?.to_owned(),
@@ -203,11 +174,7 @@ fn v2_message(data: &Map<String, Value>, dp: &str) -> Result<InboundMessage, Par
 }
 
 fn join(base: &str, key: &str) -> String {
-    if base.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{base}.{key}")
-    }
+    if base.is_empty() { key.to_owned() } else { format!("{base}.{key}") }
 }
 
 fn type_name(v: &Value) -> &'static str {
@@ -222,11 +189,7 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 fn wrong_type(path: &str, expected: &'static str, found: &Value) -> ParseError {
-    ParseError::WrongType {
-        path: path.to_owned(),
-        expected,
-        found: type_name(found),
-    }
+    ParseError::WrongType { path: path.to_owned(), expected, found: type_name(found) }
 }
 
 fn req_str<'a>(m: &'a Map<String, Value>, base: &str, key: &str) -> Result<&'a str, ParseError> {
@@ -234,11 +197,7 @@ fn req_str<'a>(m: &'a Map<String, Value>, base: &str, key: &str) -> Result<&'a s
 }
 
 /// Missing or `null` is `None`; any other non-string is an error.
-fn opt_str<'a>(
-    m: &'a Map<String, Value>,
-    base: &str,
-    key: &str,
-) -> Result<Option<&'a str>, ParseError> {
+fn opt_str<'a>(m: &'a Map<String, Value>, base: &str, key: &str) -> Result<Option<&'a str>, ParseError> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s)),
@@ -246,19 +205,11 @@ fn opt_str<'a>(
     }
 }
 
-fn req_obj<'a>(
-    m: &'a Map<String, Value>,
-    base: &str,
-    key: &str,
-) -> Result<&'a Map<String, Value>, ParseError> {
+fn req_obj<'a>(m: &'a Map<String, Value>, base: &str, key: &str) -> Result<&'a Map<String, Value>, ParseError> {
     opt_obj(m, base, key)?.ok_or_else(|| ParseError::MissingField(join(base, key)))
 }
 
-fn opt_obj<'a>(
-    m: &'a Map<String, Value>,
-    base: &str,
-    key: &str,
-) -> Result<Option<&'a Map<String, Value>>, ParseError> {
+fn opt_obj<'a>(m: &'a Map<String, Value>, base: &str, key: &str) -> Result<Option<&'a Map<String, Value>>, ParseError> {
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Object(o)) => Ok(Some(o)),
@@ -273,11 +224,7 @@ fn opt_ts(m: &Map<String, Value>, base: &str, key: &str) -> Result<Option<Timest
 }
 
 /// A string, or the first element of a list of strings.
-fn first_recipient(
-    m: &Map<String, Value>,
-    base: &str,
-    key: &str,
-) -> Result<Option<String>, ParseError> {
+fn first_recipient(m: &Map<String, Value>, base: &str, key: &str) -> Result<Option<String>, ParseError> {
     let path = join(base, key);
     match m.get(key) {
         None | Some(Value::Null) => Ok(None),

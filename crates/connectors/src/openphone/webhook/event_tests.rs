@@ -100,20 +100,13 @@ fn legacy_envelope_wrapped_once_more() {
     assert_eq!(e.message, plain.message);
     // Only one level is unwrapped.
     let twice = format!(r#"{{"object": {wrapped}}}"#);
-    assert_eq!(
-        parse(&twice),
-        Err(ParseError::MissingField("object.id".into()))
-    );
+    assert_eq!(parse(&twice), Err(ParseError::MissingField("object.id".into())));
 }
 
 #[test]
 fn legacy_api_webhook_v4_shape() {
     // API-created legacy webhooks: `to` is a list and the text is `text`.
-    let v4 = with_replaced(
-        LEGACY,
-        r#""to": "+13105550199""#,
-        r#""to": ["+13105550199", "+1999"]"#,
-    );
+    let v4 = with_replaced(LEGACY, r#""to": "+13105550199""#, r#""to": ["+13105550199", "+1999"]"#);
     let v4 = with_replaced(&v4, r#""body": "Hello""#, r#""text": "Hi there""#);
     let m = parse(&v4).unwrap().message.unwrap();
     assert_eq!(m.to, "+13105550199");
@@ -146,10 +139,7 @@ fn v2_falls_back_to_resource_parties() {
     let body = r#"{"id":"EV1","apiVersion":"2026-03-30","type":"message.received",
         "data":{"resource":{"id":"AC1","from":"+1902","to":["+1800"]}}}"#;
     let m = parse(body).unwrap().message.unwrap();
-    assert_eq!(
-        (m.from.as_str(), m.to.as_str(), m.body.as_str()),
-        ("+1902", "+1800", "")
-    );
+    assert_eq!((m.from.as_str(), m.to.as_str(), m.body.as_str()), ("+1902", "+1800", ""));
     assert_eq!(m.phone_number_id, None);
 }
 
@@ -183,90 +173,36 @@ fn missing_data() {
 #[test]
 fn garbage_is_not_json() {
     let e = parse_event(b"\xff\xfe\x00garbage").unwrap_err();
-    assert!(
-        matches!(
-            e,
-            ParseError::NotJson {
-                line: 1,
-                column: 1,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, ParseError::NotJson { line: 1, column: 1, .. }), "{e:?}");
     assert!(e.to_string().contains("line 1 column 1"), "{e}");
     let e = parse("{\"id\": \"EV1\",\n  \"type\" 5}").unwrap_err();
-    assert!(
-        matches!(
-            e,
-            ParseError::NotJson {
-                line: 2,
-                column: 10,
-                ..
-            }
-        ),
-        "{e:?}"
-    );
+    assert!(matches!(e, ParseError::NotJson { line: 2, column: 10, .. }), "{e:?}");
     assert!(matches!(parse(""), Err(ParseError::NotJson { .. })));
-    assert!(matches!(
-        parse(&LEGACY[..LEGACY.len() - 3]),
-        Err(ParseError::NotJson { .. })
-    ));
+    assert!(matches!(parse(&LEGACY[..LEGACY.len() - 3]), Err(ParseError::NotJson { .. })));
     assert_eq!(
         parse("[1,2]"),
-        Err(ParseError::WrongType {
-            path: "(body)".into(),
-            expected: "object",
-            found: "array"
-        })
+        Err(ParseError::WrongType { path: "(body)".into(), expected: "object", found: "array" })
     );
 }
 
 #[test]
 fn missing_and_mistyped_fields_name_their_path() {
     let no_from = with_replaced(LEGACY, r#""from": "+14155550100","#, "");
-    assert_eq!(
-        parse(&no_from),
-        Err(ParseError::MissingField("data.object.from".into()))
-    );
+    assert_eq!(parse(&no_from), Err(ParseError::MissingField("data.object.from".into())));
     let no_id = with_replaced(LEGACY, r#""id": "EVc67ec998b35c41d388af50799aeeba3e","#, "");
     assert_eq!(parse(&no_id), Err(ParseError::MissingField("id".into())));
     let numeric_id = with_replaced(LEGACY, r#""EVc67ec998b35c41d388af50799aeeba3e""#, "42");
     let e = parse(&numeric_id).unwrap_err();
-    assert_eq!(
-        e,
-        ParseError::WrongType {
-            path: "id".into(),
-            expected: "string",
-            found: "number"
-        }
-    );
-    assert_eq!(
-        e.to_string(),
-        "field `id` has the wrong type: expected string, found number"
-    );
+    assert_eq!(e, ParseError::WrongType { path: "id".into(), expected: "string", found: "number" });
+    assert_eq!(e.to_string(), "field `id` has the wrong type: expected string, found number");
     let bad_to = with_replaced(LEGACY, r#""+13105550199""#, "true");
-    assert!(
-        matches!(parse(&bad_to), Err(ParseError::WrongType { path, .. }) if path == "data.object.to")
-    );
+    assert!(matches!(parse(&bad_to), Err(ParseError::WrongType { path, .. }) if path == "data.object.to"));
     let no_sender = with_replaced(V2, r#""senderIdentifier": "+15555551234","#, "");
-    assert_eq!(
-        parse(&no_sender),
-        Err(ParseError::MissingField(
-            "data.context.senderIdentifier".into()
-        ))
-    );
+    assert_eq!(parse(&no_sender), Err(ParseError::MissingField("data.context.senderIdentifier".into())));
     let no_recipients = with_replaced(V2, r#"["+15555555678"]"#, "[]");
-    assert_eq!(
-        parse(&no_recipients),
-        Err(ParseError::EmptyList(
-            "data.context.recipientIdentifiers".into()
-        ))
-    );
+    assert_eq!(parse(&no_recipients), Err(ParseError::EmptyList("data.context.recipientIdentifiers".into())));
     let numeric_text = with_replaced(V2, r#""Hello from Quo! This is a sample message.""#, "7");
-    assert!(
-        matches!(parse(&numeric_text), Err(ParseError::WrongType { path, .. }) if path == "data.resource.text")
-    );
+    assert!(matches!(parse(&numeric_text), Err(ParseError::WrongType { path, .. }) if path == "data.resource.text"));
 }
 
 #[test]
@@ -296,15 +232,7 @@ fn builders_produce_the_vendor_bytes() {
         String::from_utf8(legacy).unwrap(),
         r#"{"id":"EVc67ec998b35c41d388af50799aeeba3e","object":"event","apiVersion":"v2","createdAt":"2026-03-30T18:00:00.123Z","type":"message.received","data":{"object":{"id":"AC24a8b8321c4f4cf2be110f4250793d51","object":"message","from":"+19025550123","to":"+19025550100","direction":"incoming","body":"Bay 3 frozen 🥶 <b>help</b> \"now\" '; DROP TABLE bookings;-- \\ é","media":[],"status":"received","createdAt":"2026-03-30T18:00:00.123Z"}}}"#
     );
-    let v2 = build_message_received_v2(
-        "EV123",
-        "AC-message",
-        "+19025550123",
-        "+19025550100",
-        text,
-        at,
-        Some("PN123"),
-    );
+    let v2 = build_message_received_v2("EV123", "AC-message", "+19025550123", "+19025550100", text, at, Some("PN123"));
     assert_eq!(
         String::from_utf8(v2.clone()).unwrap(),
         r#"{"id":"EV123","apiVersion":"2026-03-30","createdAt":"2026-03-30T18:00:00.123Z","type":"message.received","data":{"resource":{"id":"AC-message","direction":"incoming","text":"Bay 3 frozen 🥶 <b>help</b> \"now\" '; DROP TABLE bookings;-- \\ é","status":"received","createdAt":"2026-03-30T18:00:00.123Z"},"context":{"phoneNumberId":"PN123","conversationId":null,"contacts":{"ids":[],"lookupStatus":"unavailable"},"senderIdentifier":"+19025550123","recipientIdentifiers":["+19025550100"]},"links":{"quo":null}}}"#

@@ -83,12 +83,10 @@ mod secret_tests;
 #[cfg(test)]
 mod verify_tests;
 
-pub use build::{
-    LEGACY_API_VERSION, V2_API_VERSION, build_message_received_legacy, build_message_received_v2,
-};
+pub use build::{LEGACY_API_VERSION, V2_API_VERSION, build_message_received_legacy, build_message_received_v2};
 pub use event::{EnvelopeShape, Event, InboundMessage, MESSAGE_RECEIVED, ParseError, parse_event};
 pub use secret::{
-    OPENPHONE_SIGNATURE, Scheme, SecretError, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP,
-    WebhookSecret, sign_legacy, sign_standard,
+    OPENPHONE_SIGNATURE, Scheme, SecretError, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, WebhookSecret,
+    sign_legacy, sign_standard,
 };
 pub use verify::{DEFAULT_TOLERANCE, Headers, Verified, VerifyError, verify};

@@ -71,9 +71,7 @@ impl fmt::Debug for WebhookSecret {
 pub enum SecretError {
     #[error("webhook secret is empty")]
     Empty,
-    #[error(
-        "webhook secret is not valid base64 (expected `whsec_<base64>` or a base64 legacy key)"
-    )]
+    #[error("webhook secret is not valid base64 (expected `whsec_<base64>` or a base64 legacy key)")]
     NotBase64,
 }
 
@@ -116,26 +114,15 @@ impl WebhookSecret {
     /// The headers Quo would attach to `body` signed with this secret at
     /// `at`: the legacy header (millisecond timestamp, as Quo sends it), or
     /// the three Standard Webhooks headers with `delivery_id` as `webhook-id`.
-    pub fn signed_headers(
-        &self,
-        delivery_id: &str,
-        at: Timestamp,
-        body: &[u8],
-    ) -> Vec<(&'static str, String)> {
+    pub fn signed_headers(&self, delivery_id: &str, at: Timestamp, body: &[u8]) -> Vec<(&'static str, String)> {
         match self {
-            WebhookSecret::Legacy(key) => vec![(
-                OPENPHONE_SIGNATURE,
-                sign_legacy(key, at.as_millisecond(), body),
-            )],
+            WebhookSecret::Legacy(key) => vec![(OPENPHONE_SIGNATURE, sign_legacy(key, at.as_millisecond(), body))],
             WebhookSecret::Standard(key) => {
                 let secs = at.as_second();
                 vec![
                     (WEBHOOK_ID, delivery_id.to_owned()),
                     (WEBHOOK_TIMESTAMP, secs.to_string()),
-                    (
-                        WEBHOOK_SIGNATURE,
-                        sign_standard(key, delivery_id, secs, body),
-                    ),
+                    (WEBHOOK_SIGNATURE, sign_standard(key, delivery_id, secs, body)),
                 ]
             }
         }

@@ -8,8 +8,7 @@ use jiff::{SignedDuration, Timestamp};
 use subtle::ConstantTimeEq;
 
 use super::secret::{
-    B64, OPENPHONE_SIGNATURE, Scheme, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP,
-    WebhookSecret, hmac_sha256,
+    B64, OPENPHONE_SIGNATURE, Scheme, WEBHOOK_ID, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, WebhookSecret, hmac_sha256,
 };
 
 /// Allowed clock skew between the signing time and `now`, either way.
@@ -46,10 +45,7 @@ impl<'a> Headers<'a> {
     /// case-insensitively; the first occurrence of a name wins.
     pub fn from_pairs<N: AsRef<str>, V: AsRef<str>>(pairs: &'a [(N, V)]) -> Self {
         Headers::from_lookup(|name| {
-            pairs
-                .iter()
-                .find(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
-                .map(|(_, v)| v.as_ref())
+            pairs.iter().find(|(n, _)| n.as_ref().eq_ignore_ascii_case(name)).map(|(_, v)| v.as_ref())
         })
     }
 }
@@ -74,31 +70,19 @@ pub enum VerifyError {
     #[error("missing `{0}` header")]
     MissingHeader(&'static str),
     #[error("malformed `{header}` header: {reason}")]
-    MalformedHeader {
-        header: &'static str,
-        reason: String,
-    },
+    MalformedHeader { header: &'static str, reason: String },
     #[error("no webhook secret is configured for the {0} scheme")]
     NoSecretForScheme(Scheme),
     #[error("signature timestamp is {age:#} old, beyond the {tolerance:#} tolerance")]
-    TimestampTooOld {
-        age: SignedDuration,
-        tolerance: SignedDuration,
-    },
+    TimestampTooOld { age: SignedDuration, tolerance: SignedDuration },
     #[error("signature timestamp is {ahead:#} in the future, beyond the {tolerance:#} tolerance")]
-    TimestampTooNew {
-        ahead: SignedDuration,
-        tolerance: SignedDuration,
-    },
+    TimestampTooNew { ahead: SignedDuration, tolerance: SignedDuration },
     #[error("signature does not match")]
     BadSignature,
 }
 
 fn malformed(header: &'static str, reason: impl Into<String>) -> VerifyError {
-    VerifyError::MalformedHeader {
-        header,
-        reason: reason.into(),
-    }
+    VerifyError::MalformedHeader { header, reason: reason.into() }
 }
 
 /// At most 40 characters of an untrusted value, for error messages.
@@ -125,9 +109,8 @@ pub fn verify(
     now: Timestamp,
     tolerance: SignedDuration,
 ) -> Result<Verified, VerifyError> {
-    let standard_present = headers.webhook_signature.is_some()
-        || headers.webhook_id.is_some()
-        || headers.webhook_timestamp.is_some();
+    let standard_present =
+        headers.webhook_signature.is_some() || headers.webhook_id.is_some() || headers.webhook_timestamp.is_some();
     let legacy = headers.openphone_signature;
     let tolerance = tolerance.abs();
 
@@ -145,23 +128,12 @@ pub fn verify(
         }
     }
     // Prefer the error of a scheme we actually hold a key for.
-    let pick = errors
-        .iter()
-        .position(|e| !matches!(e, VerifyError::NoSecretForScheme(_)))
-        .unwrap_or(0);
-    Err(errors
-        .into_iter()
-        .nth(pick)
-        .unwrap_or(VerifyError::MissingSignature))
+    let pick = errors.iter().position(|e| !matches!(e, VerifyError::NoSecretForScheme(_))).unwrap_or(0);
+    Err(errors.into_iter().nth(pick).unwrap_or(VerifyError::MissingSignature))
 }
 
 fn keys_for(secrets: &[WebhookSecret], scheme: Scheme) -> Vec<(usize, &[u8])> {
-    secrets
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.scheme() == scheme)
-        .map(|(i, s)| (i, s.key()))
-        .collect()
+    secrets.iter().enumerate().filter(|(_, s)| s.scheme() == scheme).map(|(i, s)| (i, s.key())).collect()
 }
 
 fn verify_standard(
@@ -171,21 +143,14 @@ fn verify_standard(
     now: Timestamp,
     tolerance: SignedDuration,
 ) -> Result<Verified, VerifyError> {
-    let signature = headers
-        .webhook_signature
-        .ok_or(VerifyError::MissingHeader(WEBHOOK_SIGNATURE))?;
-    let id = headers
-        .webhook_id
-        .ok_or(VerifyError::MissingHeader(WEBHOOK_ID))?;
-    let ts_raw = headers
-        .webhook_timestamp
-        .ok_or(VerifyError::MissingHeader(WEBHOOK_TIMESTAMP))?;
+    let signature = headers.webhook_signature.ok_or(VerifyError::MissingHeader(WEBHOOK_SIGNATURE))?;
+    let id = headers.webhook_id.ok_or(VerifyError::MissingHeader(WEBHOOK_ID))?;
+    let ts_raw = headers.webhook_timestamp.ok_or(VerifyError::MissingHeader(WEBHOOK_TIMESTAMP))?;
     if id.is_empty() {
         return Err(malformed(WEBHOOK_ID, "empty"));
     }
     let secs = parse_unsigned(ts_raw, WEBHOOK_TIMESTAMP)?;
-    let signed_at = Timestamp::from_second(secs)
-        .map_err(|_| malformed(WEBHOOK_TIMESTAMP, "timestamp out of range"))?;
+    let signed_at = Timestamp::from_second(secs).map_err(|_| malformed(WEBHOOK_TIMESTAMP, "timestamp out of range"))?;
     let candidates = parse_standard_signatures(signature)?;
 
     let keys = keys_for(secrets, Scheme::Standard);
@@ -194,10 +159,7 @@ fn verify_standard(
     }
     for (index, key) in keys {
         let tag = hmac_sha256(key, &[id.as_bytes(), b".", ts_raw.as_bytes(), b".", body]);
-        if candidates
-            .iter()
-            .any(|c| bool::from(tag.ct_eq(c.as_slice())))
-        {
+        if candidates.iter().any(|c| bool::from(tag.ct_eq(c.as_slice()))) {
             check_skew(signed_at, now, tolerance)?;
             return Ok(Verified {
                 scheme: Scheme::Standard,
@@ -216,17 +178,12 @@ fn parse_standard_signatures(value: &str) -> Result<Vec<Vec<u8>>, VerifyError> {
     let mut out = Vec::new();
     for entry in value.split(' ').filter(|e| !e.is_empty()) {
         let (version, sig) = entry.split_once(',').ok_or_else(|| {
-            malformed(
-                WEBHOOK_SIGNATURE,
-                format!("entry `{}` is not `<version>,<signature>`", snippet(entry)),
-            )
+            malformed(WEBHOOK_SIGNATURE, format!("entry `{}` is not `<version>,<signature>`", snippet(entry)))
         })?;
         if version != "v1" {
             continue;
         }
-        let bytes = B64
-            .decode(sig)
-            .map_err(|_| malformed(WEBHOOK_SIGNATURE, "v1 signature is not valid base64"))?;
+        let bytes = B64.decode(sig).map_err(|_| malformed(WEBHOOK_SIGNATURE, "v1 signature is not valid base64"))?;
         out.push(bytes);
     }
     if out.is_empty() {
@@ -288,10 +245,7 @@ fn parse_legacy_header(value: &str) -> Result<Vec<LegacyEntry<'_>>, VerifyError>
         let [scheme, version, ts_raw, sig] = parts.as_slice() else {
             return Err(malformed(
                 h,
-                format!(
-                    "expected `hmac;1;<timestamp>;<signature>`, got {} field(s)",
-                    parts.len()
-                ),
+                format!("expected `hmac;1;<timestamp>;<signature>`, got {} field(s)", parts.len()),
             ));
         };
         if *scheme != "hmac" || *version != "1" {
@@ -299,30 +253,18 @@ fn parse_legacy_header(value: &str) -> Result<Vec<LegacyEntry<'_>>, VerifyError>
             continue;
         }
         let n = parse_unsigned(ts_raw, h)?;
-        let signed_at = if n >= LEGACY_MILLIS_THRESHOLD {
-            Timestamp::from_millisecond(n)
-        } else {
-            Timestamp::from_second(n)
-        }
-        .map_err(|_| malformed(h, "timestamp out of range"))?;
+        let signed_at =
+            if n >= LEGACY_MILLIS_THRESHOLD { Timestamp::from_millisecond(n) } else { Timestamp::from_second(n) }
+                .map_err(|_| malformed(h, "timestamp out of range"))?;
         if sig.is_empty() {
             return Err(malformed(h, "empty signature"));
         }
-        let signature = B64
-            .decode(sig)
-            .map_err(|_| malformed(h, "signature is not valid base64"))?;
-        out.push(LegacyEntry {
-            ts_raw,
-            signed_at,
-            signature,
-        });
+        let signature = B64.decode(sig).map_err(|_| malformed(h, "signature is not valid base64"))?;
+        out.push(LegacyEntry { ts_raw, signed_at, signature });
     }
     if out.is_empty() {
         return Err(match unsupported {
-            Some(v) => malformed(
-                h,
-                format!("unsupported scheme/version `{v}` (expected `hmac;1`)"),
-            ),
+            Some(v) => malformed(h, format!("unsupported scheme/version `{v}` (expected `hmac;1`)")),
             None => malformed(h, "empty"),
         });
     }
@@ -332,28 +274,17 @@ fn parse_legacy_header(value: &str) -> Result<Vec<LegacyEntry<'_>>, VerifyError>
 /// A non-empty run of ASCII digits that fits in an `i64`.
 fn parse_unsigned(raw: &str, header: &'static str) -> Result<i64, VerifyError> {
     if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(malformed(
-            header,
-            format!("timestamp `{}` is not an unsigned integer", snippet(raw)),
-        ));
+        return Err(malformed(header, format!("timestamp `{}` is not an unsigned integer", snippet(raw))));
     }
-    raw.parse()
-        .map_err(|_| malformed(header, "timestamp out of range"))
+    raw.parse().map_err(|_| malformed(header, "timestamp out of range"))
 }
 
-fn check_skew(
-    signed_at: Timestamp,
-    now: Timestamp,
-    tolerance: SignedDuration,
-) -> Result<(), VerifyError> {
+fn check_skew(signed_at: Timestamp, now: Timestamp, tolerance: SignedDuration) -> Result<(), VerifyError> {
     let age = now.duration_since(signed_at);
     if age > tolerance {
         Err(VerifyError::TimestampTooOld { age, tolerance })
     } else if -age > tolerance {
-        Err(VerifyError::TimestampTooNew {
-            ahead: -age,
-            tolerance,
-        })
+        Err(VerifyError::TimestampTooNew { ahead: -age, tolerance })
     } else {
         Ok(())
     }

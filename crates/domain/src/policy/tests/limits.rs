@@ -37,8 +37,7 @@ fn cooldown_boundary() {
 
 #[test]
 fn second_reset_in_an_hour_runs_third_is_rate_limited() {
-    let no_cooldown =
-        r#"{"tech": {"autonomy": true, "confidence_threshold": 0.85, "require_booking": true}}"#;
+    let no_cooldown = r#"{"tech": {"autonomy": true, "confidence_threshold": 0.85, "require_booking": true}}"#;
     let mut second = Case::tech().with_profile(no_cooldown);
     second.record(ActionKind::ResetTrackman, 20, Some(ActionOutcome::Success));
     assert!(matches!(second.eval().decision, Decision::Execute { .. }));
@@ -47,19 +46,9 @@ fn second_reset_in_an_hour_runs_third_is_rate_limited() {
     third.record(ActionKind::ResetTrackman, 59, Some(ActionOutcome::Success));
     third.record(ActionKind::ResetTrackman, 20, Some(ActionOutcome::Failed));
     let e = third.eval();
-    let Decision::Escalate {
-        reason,
-        notice,
-        proposal,
-    } = &e.decision
-    else {
-        panic!()
-    };
+    let Decision::Escalate { reason, notice, proposal } = &e.decision else { panic!() };
     assert_eq!(*reason, ReasonCode::RateLimited);
-    assert_eq!(
-        notice.unwrap().to_string(),
-        "TrackMan reset limit reached for Bay 3 (2/hr). Escalating."
-    );
+    assert_eq!(notice.unwrap().to_string(), "TrackMan reset limit reached for Bay 3 (2/hr). Escalating.");
     assert!(matches!(proposal, Some(Proposed::Action(_))));
 
     // An hour after the first, the window has room again.
@@ -78,11 +67,7 @@ fn one_successful_unlock_per_booking_but_a_failed_one_allows_another() {
     let mut after_failure = Case::access();
     after_failure.record(ActionKind::UnlockDoor, 2, Some(ActionOutcome::Failed));
     let e = after_failure.eval();
-    assert!(
-        matches!(e.decision, Decision::Execute { .. }),
-        "{:?}",
-        e.decision
-    );
+    assert!(matches!(e.decision, Decision::Execute { .. }), "{:?}", e.decision);
 
     // A timeout may have opened the door: it counts as a possible success.
     let mut after_timeout = Case::access();
@@ -105,21 +90,14 @@ fn fallbacks_are_limited_by_max_fallbacks() {
     }
     let mut access = Case::access();
     access.thread.failed_ai_actions = 1;
-    assert_eq!(
-        access.reason(),
-        Some(ReasonCode::ActionFailed),
-        "default max_fallbacks is 0"
-    );
+    assert_eq!(access.reason(), Some(ReasonCode::ActionFailed), "default max_fallbacks is 0");
 }
 
 #[test]
 fn connector_health() {
     let cases = [
         (None, Some(ReasonCode::ConnectorUnavailable)),
-        (
-            Some(ComponentState::Down),
-            Some(ReasonCode::SystemUnhealthy),
-        ),
+        (Some(ComponentState::Down), Some(ReasonCode::SystemUnhealthy)),
         (Some(ComponentState::Degraded), None),
         (Some(ComponentState::Healthy), None),
     ];

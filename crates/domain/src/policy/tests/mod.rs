@@ -26,11 +26,7 @@ fn tz() -> TimeZone {
 }
 
 fn local(s: &str) -> Timestamp {
-    s.parse::<DateTime>()
-        .unwrap()
-        .to_zoned(tz())
-        .unwrap()
-        .timestamp()
+    s.parse::<DateTime>().unwrap().to_zoned(tz()).unwrap().timestamp()
 }
 
 fn bay(n: u16) -> BayNumber {
@@ -65,19 +61,12 @@ impl Case {
                 reply: Some("Resetting your TrackMan now.".into()),
                 matched_sop: None,
             },
-            booking: Some(booking(
-                local("2026-06-15T14:00"),
-                local("2026-06-15T15:00"),
-                Some(bay(3)),
-            )),
+            booking: Some(booking(local("2026-06-15T14:00"), local("2026-06-15T15:00"), Some(bay(3)))),
             flags: CustomerFlags::new(),
             now,
             ledger: Vec::new(),
             health: Health::ALL_HEALTHY,
-            thread: ThreadFacts {
-                status: ThreadStatus::AwaitingAi,
-                failed_ai_actions: 0,
-            },
+            thread: ThreadFacts { status: ThreadStatus::AwaitingAi, failed_ai_actions: 0 },
             signals: Signals::default(),
             door: DoorId::parse("front").unwrap(),
             profile: AutonomyProfile::seed(),
@@ -140,10 +129,7 @@ impl Case {
 
     fn reason(&self) -> Option<ReasonCode> {
         let e = self.eval();
-        assert_eq!(
-            e.decision.reason(),
-            e.deciding_check().and_then(|c| c.reason)
-        );
+        assert_eq!(e.decision.reason(), e.deciding_check().and_then(|c| c.reason));
         e.decision.reason()
     }
 }
@@ -164,9 +150,7 @@ fn booking(start: Timestamp, end: Timestamp, bay: Option<BayNumber>) -> Booking 
 #[test]
 fn a_clean_tech_request_executes_the_reset_on_the_named_bay() {
     let e = Case::tech().eval();
-    let Decision::Execute { action, reply } = &e.decision else {
-        panic!("{:?}", e.decision)
-    };
+    let Decision::Execute { action, reply } = &e.decision else { panic!("{:?}", e.decision) };
     assert_eq!(action.kind, ActionKind::ResetTrackman);
     assert_eq!(action.target, ActionTarget::Bay(bay(3)));
     assert_eq!(action.booking.as_ref().unwrap().as_str(), "bk-1");
@@ -195,23 +179,12 @@ fn a_clean_tech_request_executes_the_reset_on_the_named_bay() {
 
 #[test]
 fn autonomy_off_escalates_with_the_proposal_attached() {
-    let c =
-        Case::tech().with_profile(r#"{"tech": {"autonomy": false, "confidence_threshold": 0.5}}"#);
+    let c = Case::tech().with_profile(r#"{"tech": {"autonomy": false, "confidence_threshold": 0.5}}"#);
     let e = c.eval();
-    let Decision::Escalate {
-        reason, proposal, ..
-    } = e.decision
-    else {
-        panic!()
-    };
+    let Decision::Escalate { reason, proposal, .. } = e.decision else { panic!() };
     assert_eq!(reason, ReasonCode::AutonomyDisabled);
-    let Some(Proposed::Action(a)) = proposal else {
-        panic!("{proposal:?}")
-    };
-    assert_eq!(
-        (a.kind, a.target),
-        (ActionKind::ResetTrackman, ActionTarget::Bay(bay(3)))
-    );
+    let Some(Proposed::Action(a)) = proposal else { panic!("{proposal:?}") };
+    assert_eq!((a.kind, a.target), (ActionKind::ResetTrackman, ActionTarget::Bay(bay(3))));
     // A category missing from the profile has no autonomy either.
     let missing = Case::tech().with_profile(r#"{"faq": {"autonomy": true}}"#);
     assert_eq!(missing.reason(), Some(ReasonCode::AutonomyDisabled));
@@ -219,11 +192,7 @@ fn autonomy_off_escalates_with_the_proposal_attached() {
 
 #[test]
 fn confidence_threshold_boundary_equal_passes() {
-    for (conf, want) in [
-        (0.8499, Some(ReasonCode::LowConfidence)),
-        (0.85, None),
-        (0.86, None),
-    ] {
+    for (conf, want) in [(0.8499, Some(ReasonCode::LowConfidence)), (0.85, None), (0.86, None)] {
         let mut c = Case::tech();
         c.class.confidence = Confidence::new(conf).unwrap();
         assert_eq!(c.reason(), want, "confidence {conf}");
@@ -241,9 +210,7 @@ fn a_flagged_customer_is_not_let_in() {
 fn emergency_always_escalates_with_a_safety_notice() {
     let mut c = Case::faq(1.0);
     c.signals.emergency = true;
-    let Decision::Escalate { reason, notice, .. } = c.eval().decision else {
-        panic!()
-    };
+    let Decision::Escalate { reason, notice, .. } = c.eval().decision else { panic!() };
     assert_eq!(reason, ReasonCode::Emergency);
     assert_eq!(notice, Some(Notice::Safety));
     assert!(Notice::Safety.to_string().contains("911"));
@@ -258,11 +225,7 @@ fn negative_sentiment_escalates() {
 
 #[test]
 fn human_owned_threads_get_nothing_from_the_ai() {
-    for status in [
-        ThreadStatus::Escalated,
-        ThreadStatus::InProgress,
-        ThreadStatus::ManualOverride,
-    ] {
+    for status in [ThreadStatus::Escalated, ThreadStatus::InProgress, ThreadStatus::ManualOverride] {
         let mut c = Case::tech();
         c.thread.status = status;
         let e = c.eval();
@@ -271,42 +234,20 @@ fn human_owned_threads_get_nothing_from_the_ai() {
         assert_eq!(e.checks.len(), 1);
         assert!(!e.checks[0].passed);
     }
-    for status in [
-        ThreadStatus::Pending,
-        ThreadStatus::AwaitingAi,
-        ThreadStatus::AwaitingResponse,
-    ] {
+    for status in [ThreadStatus::Pending, ThreadStatus::AwaitingAi, ThreadStatus::AwaitingResponse] {
         let mut c = Case::tech();
         c.thread.status = status;
-        assert!(
-            matches!(c.eval().decision, Decision::Execute { .. }),
-            "{status}"
-        );
+        assert!(matches!(c.eval().decision, Decision::Execute { .. }), "{status}");
     }
 }
 
 #[test]
 fn faq_with_an_answer_at_the_threshold_replies() {
     let e = Case::faq(0.70).eval();
-    assert_eq!(
-        e.decision,
-        Decision::Reply {
-            text: "We're open 24/7 for booked customers.".into()
-        }
-    );
-    let Decision::Escalate {
-        reason, proposal, ..
-    } = Case::faq(0.6999).eval().decision
-    else {
-        panic!()
-    };
+    assert_eq!(e.decision, Decision::Reply { text: "We're open 24/7 for booked customers.".into() });
+    let Decision::Escalate { reason, proposal, .. } = Case::faq(0.6999).eval().decision else { panic!() };
     assert_eq!(reason, ReasonCode::LowConfidence);
-    assert_eq!(
-        proposal,
-        Some(Proposed::Reply(
-            "We're open 24/7 for booked customers.".into()
-        ))
-    );
+    assert_eq!(proposal, Some(Proposed::Reply("We're open 24/7 for booked customers.".into())));
     let mut empty = Case::faq(0.9);
     empty.class.reply = Some("  ".into());
     assert_eq!(empty.reason(), Some(ReasonCode::NoMatch));
@@ -329,9 +270,7 @@ fn nothing_to_do_or_nothing_understood_is_no_match() {
 fn targets_come_from_the_booking_and_must_match_it() {
     let mut from_booking = Case::tech();
     from_booking.class.proposal = Proposal::ResetTrackman { bay: None };
-    let Decision::Execute { action, .. } = from_booking.eval().decision else {
-        panic!()
-    };
+    let Decision::Execute { action, .. } = from_booking.eval().decision else { panic!() };
     assert_eq!(action.target, ActionTarget::Bay(bay(3)));
 
     let mut other_bay = Case::tech();
@@ -343,33 +282,18 @@ fn targets_come_from_the_booking_and_must_match_it() {
     unknown.class.proposal = Proposal::ResetTrackman { bay: None };
     assert_eq!(unknown.reason(), Some(ReasonCode::NoMatch));
 
-    let Decision::Execute { action, .. } = Case::access().eval().decision else {
-        panic!()
-    };
-    assert_eq!(
-        action.target,
-        ActionTarget::Door(DoorId::parse("front").unwrap())
-    );
+    let Decision::Execute { action, .. } = Case::access().eval().decision else { panic!() };
+    assert_eq!(action.target, ActionTarget::Door(DoorId::parse("front").unwrap()));
 }
 
 #[test]
 fn reboot_always_needs_an_operator() {
     let mut c = Case::tech();
     c.class.proposal = Proposal::RebootPc { bay: None };
-    let Decision::Escalate {
-        reason, proposal, ..
-    } = c.eval().decision
-    else {
-        panic!()
-    };
+    let Decision::Escalate { reason, proposal, .. } = c.eval().decision else { panic!() };
     assert_eq!(reason, ReasonCode::AutonomyDisabled);
-    let Some(Proposed::Action(a)) = proposal else {
-        panic!()
-    };
-    assert_eq!(
-        (a.kind, a.target),
-        (ActionKind::RebootPc, ActionTarget::Bay(bay(3)))
-    );
+    let Some(Proposed::Action(a)) = proposal else { panic!() };
+    assert_eq!((a.kind, a.target), (ActionKind::RebootPc, ActionTarget::Bay(bay(3))));
 }
 
 #[test]
@@ -379,17 +303,10 @@ fn every_check_renders_for_view_reasoning() {
     let e = c.eval();
     let lines: Vec<String> = e.checks.iter().map(ToString::to_string).collect();
     assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("✗ unlock_limit: 1 unlock(s)") && l.ends_with("→ max_attempts")),
+        lines.iter().any(|l| l.starts_with("✗ unlock_limit: 1 unlock(s)") && l.ends_with("→ max_attempts")),
         "{lines:#?}"
     );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.starts_with("✓ rule: within 10 min of booking")),
-        "{lines:#?}"
-    );
+    assert!(lines.iter().any(|l| l.starts_with("✓ rule: within 10 min of booking")), "{lines:#?}");
     let json = serde_json::to_value(&e.checks).unwrap();
     assert_eq!(json[0]["name"], "thread_state");
     assert_eq!(json[0]["detail"]["kind"], "thread_status");

@@ -68,30 +68,14 @@ fn time_windows_on_dst_change_days_in_halifax() {
     // 2026-03-08: clocks go 02:00 → 03:00 (AST UTC-4 → ADT UTC-3).
     // 2026-11-01: clocks go 02:00 → 01:00 (ADT UTC-3 → AST UTC-4).
     for (utc, wall, want) in [
-        (
-            "2026-03-08T10:59:00Z",
-            "07:59",
-            Some(ReasonCode::OutsideTimeWindow),
-        ), // ADT
+        ("2026-03-08T10:59:00Z", "07:59", Some(ReasonCode::OutsideTimeWindow)), // ADT
         ("2026-03-08T11:00:00Z", "08:00", None),
         ("2026-03-09T00:59:00Z", "21:59", None),
-        (
-            "2026-03-09T01:00:00Z",
-            "22:00",
-            Some(ReasonCode::OutsideTimeWindow),
-        ),
-        (
-            "2026-11-01T11:59:00Z",
-            "07:59",
-            Some(ReasonCode::OutsideTimeWindow),
-        ), // AST
+        ("2026-03-09T01:00:00Z", "22:00", Some(ReasonCode::OutsideTimeWindow)),
+        ("2026-11-01T11:59:00Z", "07:59", Some(ReasonCode::OutsideTimeWindow)), // AST
         ("2026-11-01T12:00:00Z", "08:00", None),
         ("2026-11-02T01:59:00Z", "21:59", None),
-        (
-            "2026-11-02T02:00:00Z",
-            "22:00",
-            Some(ReasonCode::OutsideTimeWindow),
-        ),
+        ("2026-11-02T02:00:00Z", "22:00", Some(ReasonCode::OutsideTimeWindow)),
     ] {
         let mut c = Case::faq(0.9).with_profile(profile);
         c.now = utc.parse().unwrap();

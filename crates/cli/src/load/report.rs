@@ -1,0 +1,183 @@
+//! Printing what `clubos load` measured (stdout), and judging the run: every
+//! webhook 2xx and every accepted message decided in time.
+
+use std::time::{Duration, Instant};
+
+use super::Args;
+use super::drive::Outcome;
+use super::procfs::{ProcStats, mib};
+use super::raw::{ROWS_PER_MESSAGE, RawFigures, TXS_PER_MESSAGE};
+use super::sample::Sampled;
+use super::scrape::Scrape;
+use super::stats::{bucket_percentile, ms, per_second};
+use super::watch::{Seen, steady_rate};
+
+/// Everything the service report shows.
+#[derive(Debug)]
+pub struct Service<'a> {
+    pub args: &'a Args,
+    pub sent: &'a Outcome,
+    pub seen: &'a Seen,
+    pub baseline: &'a Scrape,
+    pub started: Instant,
+    pub sampled: Option<&'a Sampled>,
+    /// The server process before and after the run.
+    pub server: Option<(ProcStats, ProcStats)>,
+    pub load_cpu: Option<Duration>,
+}
+
+/// The verdict of a run.
+#[derive(Debug, Clone, Copy)]
+pub struct Verdict {
+    pub ok: bool,
+    /// Accepted messages per second, first send to last decision.
+    pub e2e_rate: f64,
+}
+
+impl Service<'_> {
+    pub fn print(&self) -> Verdict {
+        let (a, s, seen) = (self.args, self.sent, self.seen);
+        let accepted = s.sent.len() as u64;
+        let decided = seen.last.decisions - self.baseline.decisions;
+        let e2e = seen.done_at.map(|t| t - self.started);
+        let e2e_rate = e2e.map_or(0.0, |d| per_second(accepted, d));
+        let rate = if a.rate > 0.0 { format!("{} msg/s", a.rate) } else { "max".to_owned() };
+        println!();
+        println!(
+            "clubos load: {} messages, rate {rate}, {} connections, {} workers",
+            a.messages, a.concurrency, a.workers
+        );
+        println!("  webhooks           {accepted} accepted (2xx), {} failed", s.failed);
+        for f in &s.failures {
+            println!("                     {f}");
+        }
+        println!(
+            "  elapsed            {:.2} s to the last ack, {} to the last decision",
+            s.elapsed.as_secs_f64(),
+            e2e.map_or_else(|| "—".to_owned(), |d| format!("{:.2} s", d.as_secs_f64()))
+        );
+        println!("  ack throughput     {:.0} msg/s", per_second(accepted, s.elapsed));
+        let steady = steady_rate(&seen.timeline, accepted as f64, 0.1, 0.9)
+            .map_or(String::new(), |r| format!("  (10–90 % of decisions: {r:.0} msg/s)"));
+        println!("  e2e throughput     {e2e_rate:.0} msg/s{steady}");
+        println!("  ack latency        {}", s.ack.summary());
+        if a.rate > 0.0 {
+            println!("  schedule           largest send delay behind schedule {}", ms(s.max_lag));
+        }
+        if let Some(sm) = self.sampled {
+            println!(
+                "  e2e → decision     {}   (send → decision record, {} sampled threads, ±1 ms)",
+                sm.to_decision.summary(),
+                sm.threads
+            );
+            println!("  e2e → reply        {}   (send → reply SMS recorded)", sm.to_reply.summary());
+            if sm.unreplied > 0 {
+                println!("                     {} sampled threads have no reply", sm.unreplied);
+            }
+            for e in sm.errors.iter().take(3) {
+                println!("                     {e}");
+            }
+        }
+        let buckets = diff_buckets(&seen.last.processing, &self.baseline.processing);
+        if let (Some(p50), Some(p99)) = (bucket_percentile(&buckets, 50.0), bucket_percentile(&buckets, 99.0)) {
+            println!(
+                "  server histogram   arrival → decision p50 ≈ {} p99 ≈ {}   (clubos_processing_seconds, bucket-interpolated)",
+                ms(Duration::from_secs_f64(p50)),
+                ms(Duration::from_secs_f64(p99))
+            );
+        }
+        println!("  decisions          {decided:.0}: {}", counts(&seen.last.by_decision, &self.baseline.by_decision));
+        println!("  actions            {}", counts(&seen.last.actions, &self.baseline.actions));
+        if let Some((before, after)) = self.server {
+            let cpu = after.cpu.zip(before.cpu).map(|(b, a)| b.saturating_sub(a));
+            let wall = e2e.unwrap_or(s.elapsed).as_secs_f64();
+            let cores = cpu.map_or(String::new(), |c| format!(" = {:.2} cores", c.as_secs_f64() / wall.max(1e-9)));
+            println!(
+                "  server process     RSS {} (peak {}), {} threads, {} open fds, CPU {}{cores}",
+                mib(after.rss_kib),
+                mib(after.peak_rss_kib),
+                after.threads.map_or("?".into(), |n| n.to_string()),
+                after.open_fds.map_or("?".into(), |n| n.to_string()),
+                cpu.map_or("?".into(), |c| format!("{:.1} s", c.as_secs_f64())),
+            );
+        }
+        if let Some(c) = self.load_cpu {
+            println!("  load process       CPU {:.1} s (the sender shares the machine)", c.as_secs_f64());
+        }
+        let mut ok = true;
+        if s.failed > 0 {
+            println!("FAIL: {} webhooks were not accepted", s.failed);
+            ok = false;
+        }
+        if seen.done_at.is_none() {
+            println!("FAIL: {decided:.0} of {accepted} messages decided within {} s of the last webhook", a.timeout);
+            ok = false;
+        }
+        if let Some(sm) = self.sampled.filter(|sm| sm.undecided > 0 || !sm.errors.is_empty()) {
+            println!("FAIL: {} sampled threads without a decision, {} read errors", sm.undecided, sm.errors.len());
+            ok = false;
+        }
+        Verdict { ok, e2e_rate }
+    }
+}
+
+/// Cumulative buckets of this run: `after − before`, bound by bound.
+pub fn diff_buckets(after: &[(f64, f64)], before: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    after.iter().map(|&(le, n)| (le, n - before.iter().find(|b| b.0 == le).map_or(0.0, |b| b.1))).collect()
+}
+
+/// `key n, key n` of the counters that moved, largest first.
+fn counts(after: &std::collections::BTreeMap<String, f64>, before: &std::collections::BTreeMap<String, f64>) -> String {
+    let mut moved: Vec<(&str, f64)> = after
+        .iter()
+        .map(|(k, v)| (k.as_str(), v - before.get(k).copied().unwrap_or(0.0)))
+        .filter(|(_, v)| *v > 0.0)
+        .collect();
+    moved.sort_by(|a, b| b.1.total_cmp(&a.1));
+    moved.iter().map(|(k, v)| format!("{k} {v:.0}")).collect::<Vec<_>>().join(", ")
+}
+
+/// The raw SQLite figures, and the ratio to the service's when given.
+pub fn raw(r: &RawFigures, service_rate: Option<f64>) {
+    let per_msg = per_second(r.messages, r.elapsed);
+    println!();
+    println!("raw SQLite (rusqlite, WAL, synchronous NORMAL, the service's schema), {} messages", r.messages);
+    println!(
+        "  6 transactions/message  {:.2} s: {per_msg:.0} messages/s, {:.0} transactions/s, {:.0} rows/s",
+        r.elapsed.as_secs_f64(),
+        per_msg * TXS_PER_MESSAGE as f64,
+        per_msg * ROWS_PER_MESSAGE as f64,
+    );
+    let one = per_second(r.messages, r.one_tx_elapsed);
+    println!(
+        "  1 transaction/message   {:.2} s: {one:.0} messages/s, {:.0} rows/s",
+        r.one_tx_elapsed.as_secs_f64(),
+        one * ROWS_PER_MESSAGE as f64
+    );
+    if let Some(s) = service_rate {
+        println!(
+            "  service / raw           {s:.0} / {per_msg:.0} = {:.3} ({:.1}× under the raw limit)",
+            s / per_msg,
+            per_msg / s.max(1e-9)
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_of_the_run_subtract_the_baseline() {
+        let before = [(0.001, 2.0), (f64::INFINITY, 3.0)];
+        let after = [(0.001, 5.0), (f64::INFINITY, 10.0)];
+        assert_eq!(diff_buckets(&after, &before), vec![(0.001, 3.0), (f64::INFINITY, 7.0)]);
+        let mut a = std::collections::BTreeMap::new();
+        a.insert("reply/none".to_owned(), 5.0);
+        a.insert("escalate/no_match".to_owned(), 9.0);
+        a.insert("defer/rate_limited".to_owned(), 1.0);
+        let mut b = std::collections::BTreeMap::new();
+        b.insert("defer/rate_limited".to_owned(), 1.0);
+        assert_eq!(counts(&a, &b), "escalate/no_match 9, reply/none 5");
+    }
+}
