@@ -90,10 +90,13 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
         None => b.config.autonomy.clone(),
     };
     // One process per SQLite database: claims left by a previous process
-    // are dead, so free them now instead of waiting out their leases.
-    let released = b.store.release_all_claims().await?;
-    if released > 0 {
-        tracing::info!(released, "freed queue claims of the previous process");
+    // are dead, so free them now instead of waiting out their leases. (A
+    // shared database must not do this: other instances may be alive.)
+    if matches!(b.config.server.database_url, DatabaseUrl::Sqlite(_) | DatabaseUrl::SqliteMemory) {
+        let released = b.store.release_all_claims().await?;
+        if released > 0 {
+            tracing::info!(released, "freed queue claims of the previous process");
+        }
     }
     let connectors = Connectors::from_config(&b.config, b.sandbox);
     let app = App::new(

@@ -266,3 +266,27 @@ async fn a_flagged_customer_is_not_let_in_and_the_api_validates_input() {
     assert_eq!(status, 400, "missing fields are a 400 with the reason");
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_thread_with_a_human_gets_no_ai_but_an_emergency_is_loud() {
+    let t = spawn(Options::default()).await;
+    let (_, ack) = t.text("+19025550111", "trackman frozen bay 4").await;
+    let id = thread_id(&ack);
+    t.settled(id, 1).await;
+    assert_eq!(t.send(Method::POST, &format!("/api/threads/{id}/take-over"), json!({})).await.0, 200);
+    t.clock.advance(SignedDuration::from_secs(20));
+    t.text("+19025550111", "hello? anyone").await;
+    t.text("+19025550111", "there is smoke now").await;
+    let th = t
+        .wait_thread(id, |th| {
+            th["messages"].as_array().unwrap().iter().filter(|m| m["direction"] == "inbound").count() == 3
+        })
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let th2 = t.get(&format!("/api/threads/{id}")).await.1;
+    assert_eq!(th2["decisions"].as_array().unwrap().len(), th["decisions"].as_array().unwrap().len(), "no AI decision");
+    assert_eq!(th2["status"], "manual_override");
+    let notes = t.app.store.notifications(true).await.unwrap();
+    assert!(notes.iter().any(|n| n.thread_id == Some(id) && n.kind == "emergency"), "{notes:?}");
+    t.stop().await;
+}

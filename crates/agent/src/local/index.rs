@@ -10,11 +10,11 @@ use clubos_domain::BayNumber;
 use regex::bytes::{RegexSet, RegexSetBuilder};
 
 use super::bay::BayExtractor;
+use super::hash::{FastMap, FastSet};
+use super::lexicon::is_stopword;
 use super::lexicon::{NONE_PHRASES, NoneKind, OPT_OUT_TEXTS, PAST_PHRASES, STOPWORDS};
 use super::similarity::SimIndex;
 use super::spell::Speller;
-use super::hash::{FastMap, FastSet};
-use super::lexicon::is_stopword;
 use super::text::{canonical, canonicalise, normalise_fast, regex_haystack, stem};
 use crate::sop::{REGEX_SIZE_LIMIT, Sop};
 

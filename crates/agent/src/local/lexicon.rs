@@ -4,6 +4,8 @@
 //! problem is over, and stopwords for similarity. Phrases are canonical
 //! (normalised, slang expanded) and matched on whole words.
 
+use super::hash::FastSet;
+
 /// Kinds of evidence that a text belongs to no category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum NoneKind {
@@ -363,7 +365,8 @@ pub const STOPWORDS: &[&str] = &[
 ];
 
 pub fn is_stopword(w: &str) -> bool {
-    STOPWORDS.binary_search(&w).is_ok()
+    static SET: std::sync::OnceLock<FastSet<&'static str>> = std::sync::OnceLock::new();
+    SET.get_or_init(|| STOPWORDS.iter().copied().collect()).contains(w)
 }
 
 #[cfg(test)]

@@ -2,7 +2,6 @@
 //! customer's text and each SOP example (title, variants, exact phrases),
 //! over stemmed words without stopwords; an SOP scores its best example.
 
-
 use super::hash::FastMap;
 use super::lexicon::is_stopword;
 use super::text::stem;
@@ -66,12 +65,7 @@ impl SimIndex {
                 postings[t as usize].push((e as u32, idf[t as usize] / norm));
             }
         }
-        Self {
-            terms,
-            idf,
-            postings,
-            example_sop,
-        }
+        Self { terms, idf, postings, example_sop }
     }
 
     /// Best cosine per SOP into `out` (length = number of SOPs), with the
@@ -118,7 +112,6 @@ impl SimIndex {
             }
         }
     }
-
 }
 
 #[cfg(test)]

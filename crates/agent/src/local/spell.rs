@@ -71,7 +71,7 @@ impl Speller {
         let mut best: Vec<&str> = Vec::new();
         for c in cands {
             // "window" → "windows" is inflection, not a typo: leave it.
-            if c.starts_with(word) || word.starts_with(c.as_str()) {
+            if c.len().abs_diff(word.len()) > max || c.starts_with(word) || word.starts_with(c.as_str()) {
                 continue;
             }
             if let Some(d) = edit_distance(word, c, max) {
@@ -94,7 +94,6 @@ impl Speller {
             _ => None,
         }
     }
-
 }
 
 /// The closest candidate within `max` edits; ties keep the earliest.

@@ -38,13 +38,21 @@ pub async fn process(app: &Arc<App>, claim: &Claim) -> Result<Release, StoreErro
     let thread = ctx.thread.clone();
     let status = thread.status;
     if status.is_human_owned() || status == ThreadStatus::AwaitingHuman {
+        // A human owns the thread: the AI stays out, but the operator hears
+        // about the new message — at once and loudly if it is an emergency.
+        let body = ctx.pending.iter().map(|m| m.body.as_str()).collect::<Vec<_>>().join("\n");
+        let emergency = app.detector.detect(&body).emergency;
         let n = NewNotification {
-            kind: "customer_message".into(),
-            severity: Severity::Info,
+            kind: if emergency { "emergency" } else { "customer_message" }.into(),
+            severity: if emergency { Severity::Critical } else { Severity::Info },
             thread_id: Some(thread.id),
-            title: format!("New message on thread #{} (with a human)", thread.id),
-            body: ctx.pending.iter().map(|m| m.body.as_str()).collect::<Vec<_>>().join("\n"),
-            dedupe_key: Some(format!("thread:{}:message", thread.id)),
+            title: if emergency {
+                format!("EMERGENCY reported on thread #{}", thread.id)
+            } else {
+                format!("New message on thread #{} (with a human)", thread.id)
+            },
+            body,
+            dedupe_key: (!emergency).then(|| format!("thread:{}:message", thread.id)),
         };
         app.store.mark_processed(thread.id, ids, Some(n), now).await?;
         return Ok(Release::Done);
@@ -104,7 +112,7 @@ pub async fn process(app: &Arc<App>, claim: &Claim) -> Result<Release, StoreErro
     );
     let mut d = base(&thread, ids, now, checks, Verdict::Escalate, None, &out.model, true);
     fill_classification(&mut d, &out, latency_ms);
-    let step = Step { app, thread: &thread, ctx: &ctx, text: &text, out: &out, signals, first_at };
+    let step = Step { app, thread: &thread, text: &text, out: &out, signals, first_at };
     match eval.decision {
         Decision::Execute { action, reply } => step.execute(d, action, reply).await?,
         Decision::Reply { text } => step.reply(d, text).await?,

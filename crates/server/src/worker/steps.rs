@@ -6,9 +6,7 @@ use std::sync::Arc;
 use clubos_agent::ClassifierOutput;
 use clubos_domain::policy::{Notice, Proposed};
 use clubos_domain::{ActionKind, ActionOutcome, ActionTarget, ReasonCode, Signals, ThreadStatus, TriggeredBy, Verdict};
-use clubos_store::{
-    ActionRow, Escalation, NewAction, NewDecision, Severity, StoreError, ThreadRow, ThreadUpdate, WorkContext,
-};
+use clubos_store::{ActionRow, Escalation, NewAction, NewDecision, Severity, StoreError, ThreadRow, ThreadUpdate};
 use jiff::Timestamp;
 use serde_json::json;
 
@@ -24,8 +22,6 @@ use crate::app::App;
 pub(super) struct Step<'a> {
     pub(super) app: &'a Arc<App>,
     pub(super) thread: &'a ThreadRow,
-    #[allow(dead_code)]
-    pub(super) ctx: &'a WorkContext,
     pub(super) text: &'a str,
     pub(super) out: &'a ClassifierOutput,
     pub(super) signals: Signals,
@@ -83,7 +79,6 @@ impl Step<'_> {
             let proposal = Proposed::Action(action);
             return self
                 .follow_up_escalation(
-                    did,
                     ReasonCode::ActionFailed,
                     Some(proposal),
                     attempted,
@@ -106,7 +101,7 @@ impl Step<'_> {
         app.metrics.decision("reply", None);
         observe(app, self.first_at);
         let done = execute(app, &pending_row(aids[0], Some(did), self.thread, &new, at), self.thread).await?;
-        self.after_reply(did, &done, "answered from the SOPs".into()).await
+        self.after_reply(&done, "answered from the SOPs".into()).await
     }
 
     async fn send_follow_up_reply(&self, did: i64, text: String, attempted: String) -> Result<(), StoreError> {
@@ -115,10 +110,10 @@ impl Step<'_> {
         let new = reply_action(text);
         let id = app.store.start_action(self.thread.id, Some(did), new.clone(), now).await?;
         let done = execute(app, &pending_row(id, Some(did), self.thread, &new, now), self.thread).await?;
-        self.after_reply(did, &done, attempted).await
+        self.after_reply(&done, attempted).await
     }
 
-    async fn after_reply(&self, did: i64, done: &ActionRow, attempted: String) -> Result<(), StoreError> {
+    async fn after_reply(&self, done: &ActionRow, attempted: String) -> Result<(), StoreError> {
         let app = self.app;
         if done.status.outcome().is_some_and(|o| o.may_have_succeeded() && o != ActionOutcome::Timeout) {
             let update = ThreadUpdate { status: Some(ThreadStatus::AiResolved), ..ThreadUpdate::default() };
@@ -126,7 +121,6 @@ impl Step<'_> {
         }
         let attempted = format!("{attempted}; reply by SMS → {}", done.error.as_deref().unwrap_or("failed"));
         self.follow_up_escalation(
-            did,
             ReasonCode::ActionFailed,
             None,
             attempted,
@@ -140,7 +134,6 @@ impl Step<'_> {
     /// proposal to retry, and tells the customer when SMS still works.
     async fn follow_up_escalation(
         &self,
-        _did: i64,
         reason: ReasonCode,
         proposal: Option<Proposed>,
         attempted: String,
