@@ -1,6 +1,20 @@
 //! ClubOS OperatorGPT agent: SOP records, the `Classifier` contract, and the
 //! local classifier of the embedded default (keywords → SOP triggers →
 //! similarity) with its accuracy evaluation.
+//!
+//! ```
+//! use clubos_agent::LocalClassifier;
+//! use clubos_domain::{Category, Proposal};
+//!
+//! let c = LocalClassifier::with_starter_sops();
+//! let got = c.classify_text("trackman frozen bay 3", None);
+//! assert_eq!(got.category, Some(Category::Tech));
+//! assert!(matches!(got.proposal, Proposal::ResetTrackman { bay: Some(b) } if b.get() == 3));
+//! assert!(got.confidence.get() >= 0.85);
+//! ```
+//!
+//! Accuracy on the labelled sets:
+//! `cargo run --release -p clubos-agent --example classifier_eval -- data/labelled/dev.jsonl data/labelled/holdout.jsonl`.
 
 pub mod classifier;
 pub mod eval;

@@ -1,22 +1,24 @@
 //! The compiled SOP index: one Aho-Corasick automaton for every phrase
-//! (exact triggers, keywords, misspellings, the none/past lexicons), one
-//! regex set for every trigger regex, the speller and the similarity index;
+//! (exact triggers, keywords, misspellings, the none/past lexicons), the
+//! trigger regexes, keyword stems, the speller and the similarity index;
 //! and `gather`, which collects all evidence for one text.
 
 use std::collections::{HashMap, HashSet};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use clubos_domain::BayNumber;
-use regex::bytes::{RegexSet, RegexSetBuilder};
 
 use super::bay::BayExtractor;
+use super::evidence::bump;
+pub use super::evidence::{Evidence, SopEvidence};
 use super::hash::{FastMap, FastSet};
 use super::lexicon::is_stopword;
 use super::lexicon::{NONE_PHRASES, NoneKind, OPT_OUT_TEXTS, PAST_PHRASES, STOPWORDS};
+use super::regexes::TriggerRegexes;
 use super::similarity::SimIndex;
 use super::spell::Speller;
 use super::text::{canonical, canonicalise, normalise_fast, regex_haystack, stem};
-use crate::sop::{REGEX_SIZE_LIMIT, Sop};
+use crate::sop::Sop;
 
 /// Why the index could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -42,47 +44,6 @@ enum PhraseRef {
     Past,
 }
 
-/// Evidence for one SOP in one text.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
-pub struct SopEvidence {
-    /// Distinct exact phrases found, and the longest one's word count.
-    pub exact: u8,
-    pub exact_words: u8,
-    /// Trigger regexes that matched, and how many of those are lexical
-    /// (match a single word, like `\bpark(?:ing|ed)?\b`).
-    pub regex: u8,
-    pub regex_lexical: u8,
-    pub keywords: u8,
-    /// Sum of the found keywords' weights (rarer keywords weigh more).
-    pub keyword_weight: f32,
-    pub misspellings: u8,
-    /// Best TF-IDF cosine against the SOP's examples, and how many words
-    /// of the text that example shares.
-    pub similarity: f32,
-    pub similarity_terms: u8,
-    /// Share of the text's content words the SOP's vocabulary knows
-    /// (computed for SOPs whose triggers fired).
-    pub coverage: f32,
-}
-
-/// Everything the index found in one text.
-#[derive(Debug, Clone, Default)]
-pub struct Evidence {
-    pub per_sop: Vec<SopEvidence>,
-    /// Summed weight of none-lexicon phrases, and their kinds.
-    pub none_weight: f32,
-    pub none_kinds: Vec<NoneKind>,
-    /// The text says the problem is over ("yesterday", "we left").
-    pub past: bool,
-    /// Where exact phrases matched in the corrected text: (SOP, start, end).
-    pub exact_spans: Vec<(u16, usize, usize)>,
-    /// Which patterns of the regex set matched.
-    pub regex_hits: Vec<u16>,
-    /// The canonical text after spelling correction.
-    pub corrected: String,
-    pub bay: Option<BayNumber>,
-}
-
 #[derive(Debug)]
 pub struct Index {
     phrases: AhoCorasick,
@@ -91,13 +52,7 @@ pub struct Index {
     sop_vocab: Vec<FastSet<String>>,
     /// Single-word keywords by stem ("crashes" finds "crash").
     keyword_stems: FastMap<String, Vec<(u16, f32)>>,
-    regexes: RegexSet,
-    /// Per pattern of the set: its SOP, and whether it is lexical.
-    regex_sop: Vec<(u16, bool)>,
-    /// Each pattern of the set on its own, to find where it matched.
-    regex_singles: Vec<regex::bytes::Regex>,
-    /// Patterns that need Unicode semantics, run one by one on the lowercased text.
-    unicode_regexes: Vec<(regex::Regex, (u16, bool))>,
+    regexes: TriggerRegexes,
     speller: Speller,
     sim: SimIndex,
     bays: BayExtractor,
@@ -215,16 +170,13 @@ impl Index {
             .build(&patterns)
             .map_err(|e| BuildError::Phrases(e.to_string()))?;
 
-        let (regexes, regex_sop, regex_singles, unicode_regexes) = compile_regexes(sops)?;
+        let regexes = TriggerRegexes::new(sops)?;
         Ok(Self {
             phrases,
             phrase_refs,
             sop_vocab,
             keyword_stems,
             regexes,
-            regex_sop,
-            regex_singles,
-            unicode_regexes,
             speller: Speller::new(known, &targets, &spell_lists),
             sim: SimIndex::new(sops.len(), &examples),
             bays: BayExtractor::new(),
@@ -274,38 +226,7 @@ impl Index {
             ev.none_kinds.push(NoneKind::OptOut);
         }
 
-        let mut hits = vec![false; self.regex_sop.len()];
-        for i in self.regexes.matches(hay.as_bytes()).iter() {
-            hits[i] = true;
-        }
-        if corrected != plain {
-            for i in self.regexes.matches(corrected.as_bytes()).iter() {
-                hits[i] = true;
-            }
-        }
-        for (i, hit) in hits.iter().enumerate() {
-            if *hit {
-                ev.regex_hits.push(i as u16);
-                let (sop, lexical) = self.regex_sop[i];
-                let e = &mut ev.per_sop[sop as usize];
-                bump(&mut e.regex);
-                if lexical {
-                    bump(&mut e.regex_lexical);
-                }
-            }
-        }
-        if !self.unicode_regexes.is_empty() {
-            let lower = text.to_lowercase();
-            for (re, (sop, lexical)) in &self.unicode_regexes {
-                if re.is_match(&lower) || re.is_match(&corrected) {
-                    let e = &mut ev.per_sop[*sop as usize];
-                    bump(&mut e.regex);
-                    if *lexical {
-                        bump(&mut e.regex_lexical);
-                    }
-                }
-            }
-        }
+        self.regexes.scan(text, &hay, (corrected != plain).then_some(corrected.as_str()), &mut ev);
 
         let content: Vec<&str> = corrected.split(' ').filter(|w| is_content_word(w)).map(stem).collect();
         for (i, e) in ev.per_sop.iter_mut().enumerate() {
@@ -362,17 +283,9 @@ impl Index {
         }
     }
 
-    /// Where `sop`'s set regexes match the corrected text, in the same
-    /// coordinates as `Evidence::exact_spans` (the text padded with spaces).
+    /// Where `sop`'s regexes match the corrected text (see `TriggerRegexes::spans`).
     pub fn regex_spans(&self, ev: &Evidence, sop: usize) -> Vec<(usize, usize)> {
-        let padded = format!(" {} ", ev.corrected);
-        ev.regex_hits
-            .iter()
-            .map(|&i| usize::from(i))
-            .filter(|&i| usize::from(self.regex_sop[i].0) == sop)
-            .filter_map(|i| self.regex_singles[i].find(padded.as_bytes()))
-            .map(|m| (m.start(), m.end()))
-            .collect()
+        self.regexes.spans(ev, sop)
     }
 }
 
@@ -392,57 +305,4 @@ fn is_content_word(w: &str) -> bool {
         && !w.bytes().all(|b| b.is_ascii_digit())
         && !matches!(w, "bay" | "box" | "sorry" | "guys")
         && !is_stopword(w)
-}
-
-fn bump(x: &mut u8) {
-    *x = x.saturating_add(1);
-}
-
-/// The set, per set pattern its (SOP, lexical) and its own compiled copy
-/// (for match spans), and the Unicode-only patterns.
-type CompiledRegexes = (RegexSet, Vec<(u16, bool)>, Vec<regex::bytes::Regex>, Vec<(regex::Regex, (u16, bool))>);
-
-/// One byte-level, ASCII-mode set for the patterns that allow it (run on the
-/// ASCII haystack); the rest compiled with Unicode semantics. Each pattern
-/// is also marked lexical when one word of its SOP's keywords or exact
-/// phrases matches it on its own.
-fn compile_regexes(sops: &[Sop]) -> Result<CompiledRegexes, BuildError> {
-    let mut ascii: Vec<String> = Vec::new();
-    let mut ascii_sop = Vec::new();
-    let mut singles = Vec::new();
-    let mut unicode = Vec::new();
-    for (i, s) in sops.iter().enumerate() {
-        let probes: HashSet<String> = s
-            .keywords
-            .iter()
-            .chain(&s.triggers.exact)
-            .flat_map(|p| canonical(p).split(' ').map(str::to_owned).collect::<Vec<_>>())
-            .collect();
-        for (j, p) in s.triggers.regex.iter().enumerate() {
-            let err =
-                |e: &dyn std::fmt::Display| BuildError::Regex { sop: s.id.to_string(), index: j, error: e.to_string() };
-            let p2 = p.replace(['\u{2019}', '\u{2018}'], "'");
-            let one = regex::bytes::RegexBuilder::new(&p2).unicode(false).size_limit(REGEX_SIZE_LIMIT).build();
-            match one {
-                Ok(one) if p2.is_ascii() => {
-                    let lexical = probes.iter().any(|w| one.is_match(w.as_bytes()));
-                    ascii.push(p2);
-                    ascii_sop.push((i as u16, lexical));
-                    singles.push(one);
-                }
-                _ => {
-                    let re = regex::RegexBuilder::new(p).size_limit(REGEX_SIZE_LIMIT).build().map_err(|e| err(&e))?;
-                    let lexical = probes.iter().any(|w| re.is_match(w));
-                    unicode.push((re, (i as u16, lexical)));
-                }
-            }
-        }
-    }
-    let set = RegexSetBuilder::new(&ascii)
-        .unicode(false)
-        .size_limit(REGEX_SIZE_LIMIT.saturating_mul(ascii.len().max(1)))
-        .dfa_size_limit(8 << 20)
-        .build()
-        .map_err(|e| BuildError::Regex { sop: "(all)".into(), index: 0, error: e.to_string() })?;
-    Ok((set, ascii_sop, singles, unicode))
 }

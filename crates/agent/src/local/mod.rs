@@ -5,9 +5,11 @@
 
 mod bay;
 mod decide;
+mod evidence;
 mod hash;
 mod index;
 mod lexicon;
+mod regexes;
 mod similarity;
 mod spell;
 mod text;
@@ -28,8 +30,9 @@ pub use self::text::canonical;
 use crate::classifier::{Classifier, ClassifierOutput, ClassifyError, ClassifyRequest};
 use crate::sop::Sop;
 
-/// Keyword + trigger + similarity classifier over a set of SOPs.
-#[derive(Debug)]
+/// Keyword + trigger + similarity classifier over a set of SOPs. Build it
+/// once (tens of milliseconds) and share it (`Send + Sync`); classifying is
+/// a few microseconds of CPU and allocates only small buffers.
 pub struct LocalClassifier {
     sops: Vec<Sop>,
     meta: Vec<SopMeta>,
@@ -138,6 +141,12 @@ fn clip(text: &str) -> &str {
         end -= 1;
     }
     &text[..end]
+}
+
+impl fmt::Debug for LocalClassifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalClassifier").field("sops", &self.sops.len()).finish_non_exhaustive()
+    }
 }
 
 #[async_trait::async_trait]
