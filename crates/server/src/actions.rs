@@ -10,9 +10,9 @@ use clubos_connectors::{ConnectorError, DeviceOutcome};
 use clubos_domain::policy::{Check, PlannedAction, PolicyInput, ThreadFacts, limit_checks};
 use clubos_domain::{
     ActionKind, ActionOutcome, ActionTarget, Category, Classification, Clock as DomainClock, Confidence, Ledger,
-    Proposal, Signals, TriggeredBy, booking,
+    Proposal, Signals, ThreadStatus, TriggeredBy, booking,
 };
-use clubos_store::{ActionRow, NewAction, StoreError, ThreadRow};
+use clubos_store::{ActionRow, NewAction, StoreError, ThreadRow, ThreadUpdate};
 use jiff::SignedDuration;
 
 use crate::app::App;
@@ -24,6 +24,8 @@ pub enum Refused {
     Invalid(String),
     #[error("refused by limits: {}; retry with an override reason to run it anyway", .0.join("; "))]
     Limits(Vec<String>),
+    #[error("the proposal was already approved or replaced")]
+    ProposalUsed,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -37,6 +39,7 @@ pub async fn execute(app: &App, action: &ActionRow, thread: &ThreadRow) -> Resul
         Ok(r) => r,
         Err(_) => Err(ConnectorError::Timeout(connector_name(action.kind))),
     };
+    let transport = matches!(result, Err(ConnectorError::Timeout(_) | ConnectorError::Unavailable { .. }));
     let (outcome, error) = match result {
         Ok(DeviceOutcome::Confirmed) => (ActionOutcome::Success, None),
         Ok(DeviceOutcome::Unconfirmed) => (ActionOutcome::SuccessUnconfirmed, None),
@@ -52,7 +55,7 @@ pub async fn execute(app: &App, action: &ActionRow, thread: &ThreadRow) -> Resul
         None => app.health.success(component, now),
         Some(e) => {
             tracing::warn!(action = action.id, kind = %action.kind, target = %action.target, error = %e, "action failed");
-            app.health.failure(component, e, now);
+            app.health.failure(component, e, transport, now);
         }
     }
     app.metrics.action(action.kind.as_str(), outcome.as_str());
@@ -100,10 +103,17 @@ pub struct HumanAction {
     pub body: Option<String>,
     pub actor: String,
     pub override_reason: Option<String>,
+    /// The booking the proposal was made for (else the nearest one).
+    pub booking: Option<clubos_domain::BookingId>,
+    /// Approving the thread's proposal: it is used up, once.
+    pub consume_proposal: bool,
 }
 
-/// Checks, records and runs an operator's action on a thread.
+/// Checks, records and runs an operator's action on a thread. The thread
+/// becomes `in_progress` (a human's) before the device is called.
 pub async fn perform_human(app: &Arc<App>, thread_id: i64, req: HumanAction) -> Result<ActionRow, Refused> {
+    // Held from the limit check until the intent is recorded (see App).
+    let guard = app.action_lock.lock().await;
     let now = app.clock.now();
     let ctx = app.store.work_context(thread_id, now, now - SignedDuration::from_hours(24)).await?;
     let thread = &ctx.thread;
@@ -111,7 +121,10 @@ pub async fn perform_human(app: &Arc<App>, thread_id: i64, req: HumanAction) -> 
         .location(&thread.location)
         .ok_or_else(|| Refused::Invalid(format!("location {} is no longer configured", thread.location)))?;
     validate_target(location, &req)?;
-    let booking = booking::nearest(&ctx.bookings, now).cloned();
+    let booking = match &req.booking {
+        Some(id) => ctx.bookings.iter().find(|b| &b.id == id).cloned(),
+        None => booking::nearest(&ctx.bookings, now).cloned(),
+    };
     let failed: Vec<String> = if req.kind == ActionKind::SendReply {
         Vec::new()
     } else {
@@ -126,6 +139,16 @@ pub async fn perform_human(app: &Arc<App>, thread_id: i64, req: HumanAction) -> 
             .audit(&req.actor, "action.override", &format!("thread:{thread_id}"), serde_json::json!({"action": req.kind, "target": req.target.to_string(), "failed_checks": failed, "reason": why}), now)
             .await?;
     }
+    let take = ThreadUpdate {
+        status: Some(ThreadStatus::InProgress),
+        clear_proposal: req.consume_proposal,
+        require_proposal: req.consume_proposal,
+        ..ThreadUpdate::default()
+    };
+    match app.store.update_thread(thread_id, take, now).await {
+        Err(StoreError::Conflict(_)) => return Err(Refused::ProposalUsed),
+        other => other?,
+    }
     let new = NewAction {
         kind: req.kind,
         target: req.target.clone(),
@@ -136,6 +159,7 @@ pub async fn perform_human(app: &Arc<App>, thread_id: i64, req: HumanAction) -> 
         override_reason: override_reason.filter(|_| !failed.is_empty()).map(str::to_owned),
     };
     let id = app.store.start_action(thread_id, None, new, now).await?;
+    drop(guard);
     let row = ActionRow {
         id,
         decision_id: None,

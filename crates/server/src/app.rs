@@ -77,6 +77,10 @@ pub struct App {
     pub wake: Notify,
     /// Identifies this process's claims in the queue.
     pub instance: String,
+    /// Held from the limit check of a device action until its intent is
+    /// recorded, so two deciders (workers, operators) cannot both pass a
+    /// limit that only one may use.
+    pub action_lock: tokio::sync::Mutex<()>,
     profile: RwLock<Arc<AutonomyProfile>>,
 }
 
@@ -136,6 +140,7 @@ impl App {
             health,
             wake: Notify::new(),
             instance,
+            action_lock: tokio::sync::Mutex::new(()),
             profile: RwLock::new(Arc::new(parts.profile)),
             config,
         }))
@@ -156,6 +161,6 @@ impl App {
 
     /// The policy's view of component health.
     pub fn policy_health(&self) -> Health {
-        self.health.for_policy(|c| self.connectors.configured(c))
+        self.health.for_policy(|c| self.connectors.configured(c), self.clock.now())
     }
 }

@@ -21,8 +21,13 @@ pub struct ComponentHealth {
     pub failures: u32,
 }
 
-/// Consecutive failures after which a component is `down` (before: `degraded`).
+/// Consecutive transport failures (timeouts, unreachable) after which a
+/// component is `down`; before that, and for refusals of one device, it is
+/// `degraded`.
 const DOWN_AFTER: u32 = 3;
+/// A `down` component is reported `degraded` this long after its last
+/// failure, so one attempt can go through and prove it back (half-open).
+const RETRY_AFTER: jiff::SignedDuration = jiff::SignedDuration::from_mins(5);
 
 /// The board every part of the service reports to.
 #[derive(Debug, Default)]
@@ -47,36 +52,51 @@ impl HealthBoard {
         }
     }
 
-    pub fn failure(&self, name: &str, error: &str, at: Timestamp) {
+    /// Records a failure. Only `transport` failures (no answer, unreachable)
+    /// can take the component down: a refusal for one device says nothing
+    /// about the others.
+    pub fn failure(&self, name: &str, error: &str, transport: bool, at: Timestamp) {
         if let Some(c) = self.lock().get_mut(name) {
-            c.failures += 1;
+            if transport {
+                c.failures += 1;
+            }
             c.state = if c.failures >= DOWN_AFTER { ComponentState::Down } else { ComponentState::Degraded };
             c.last_error = Some(error.to_owned());
             c.updated_at = Some(at);
         }
     }
 
-    pub fn snapshot(&self) -> Vec<ComponentHealth> {
-        self.lock().values().cloned().collect()
+    pub fn snapshot(&self, now: Timestamp) -> Vec<ComponentHealth> {
+        self.lock().values().map(|c| ComponentHealth { state: effective(c, now), ..c.clone() }).collect()
     }
 
-    pub fn state(&self, name: &str) -> Option<ComponentState> {
-        self.lock().get(name).map(|c| c.state)
+    pub fn state(&self, name: &str, now: Timestamp) -> Option<ComponentState> {
+        self.lock().get(name).map(|c| effective(c, now))
     }
 
     /// The policy's view; `configured` says which connectors exist at all.
-    pub fn for_policy(&self, configured: impl Fn(Connector) -> bool) -> Health {
+    pub fn for_policy(&self, configured: impl Fn(Connector) -> bool, now: Timestamp) -> Health {
         let mut h = Health::ALL_HEALTHY;
         for &c in Connector::ALL {
-            let state = configured(c).then(|| self.state(c.as_str()).unwrap_or(ComponentState::Healthy));
+            let state = configured(c).then(|| self.state(c.as_str(), now).unwrap_or(ComponentState::Healthy));
             h = h.with_connector(c, state);
         }
-        h.llm = self.state("llm").unwrap_or(ComponentState::Healthy);
+        h.llm = self.state("llm", now).unwrap_or(ComponentState::Healthy);
         h
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, ComponentHealth>> {
         self.components.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// `down` turns `degraded` once it has been quiet for a while (half-open).
+fn effective(c: &ComponentHealth, now: Timestamp) -> ComponentState {
+    match (c.state, c.updated_at) {
+        (ComponentState::Down, Some(at)) if c.failures > 0 && now.duration_since(at) >= RETRY_AFTER => {
+            ComponentState::Degraded
+        }
+        (state, _) => state,
     }
 }
 
@@ -89,15 +109,21 @@ mod tests {
         let b = HealthBoard::default();
         b.register("ninjaone", ComponentState::Healthy, None);
         let t = Timestamp::UNIX_EPOCH;
-        b.failure("ninjaone", "500", t);
-        assert_eq!(b.state("ninjaone"), Some(ComponentState::Degraded));
-        b.failure("ninjaone", "500", t);
-        b.failure("ninjaone", "500", t);
-        assert_eq!(b.state("ninjaone"), Some(ComponentState::Down));
-        let h = b.for_policy(|c| c != Connector::UnifiAccess);
+        for _ in 0..5 {
+            b.failure("ninjaone", "bay 1 refused: 500", false, t);
+        }
+        assert_eq!(b.state("ninjaone", t), Some(ComponentState::Degraded), "one device's refusals never take it down");
+        b.failure("ninjaone", "timeout", true, t);
+        b.failure("ninjaone", "timeout", true, t);
+        assert_eq!(b.state("ninjaone", t), Some(ComponentState::Degraded));
+        b.failure("ninjaone", "timeout", true, t);
+        assert_eq!(b.state("ninjaone", t), Some(ComponentState::Down));
+        let h = b.for_policy(|c| c != Connector::UnifiAccess, t);
         assert_eq!(h.connector(Connector::Ninjaone), Some(ComponentState::Down));
         assert_eq!(h.connector(Connector::UnifiAccess), None);
-        b.success("ninjaone", t);
-        assert_eq!(b.state("ninjaone"), Some(ComponentState::Healthy));
+        let later = t + jiff::SignedDuration::from_mins(5);
+        assert_eq!(b.state("ninjaone", later), Some(ComponentState::Degraded), "half-open after a quiet spell");
+        b.success("ninjaone", later);
+        assert_eq!(b.state("ninjaone", later), Some(ComponentState::Healthy));
     }
 }

@@ -45,9 +45,12 @@ pub async fn run_time_rules(app: &App, now: Timestamp) -> Result<usize, StoreErr
                 let update = ThreadUpdate {
                     status: Some(ThreadStatus::Escalated),
                     escalation: Some(Escalation { reason: None, summary: why.clone(), proposal: None }),
+                    expect: vec![t.status],
                     ..ThreadUpdate::default()
                 };
-                app.store.update_thread(t.id, update, now).await?;
+                if !applied(app.store.update_thread(t.id, update, now).await)? {
+                    continue;
+                }
                 let n = NewNotification {
                     kind: "time_rule".into(),
                     severity: Severity::Warning,
@@ -62,8 +65,14 @@ pub async fn run_time_rules(app: &App, now: Timestamp) -> Result<usize, StoreErr
                     .await?;
             }
             Some(TimeAction::Timeout) => {
-                let update = ThreadUpdate { status: Some(ThreadStatus::Timeout), ..ThreadUpdate::default() };
-                app.store.update_thread(t.id, update, now).await?;
+                let update = ThreadUpdate {
+                    status: Some(ThreadStatus::Timeout),
+                    expect: vec![t.status],
+                    ..ThreadUpdate::default()
+                };
+                if !applied(app.store.update_thread(t.id, update, now).await)? {
+                    continue;
+                }
                 app.store
                     .audit(
                         "scheduler",
@@ -78,6 +87,15 @@ pub async fn run_time_rules(app: &App, now: Timestamp) -> Result<usize, StoreErr
         changed += 1;
     }
     Ok(changed)
+}
+
+/// Ok(false) when the thread changed since it was read (a human acted).
+fn applied(r: Result<(), StoreError>) -> Result<bool, StoreError> {
+    match r {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Runs the rules every few seconds until shutdown.

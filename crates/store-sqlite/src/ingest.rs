@@ -14,6 +14,9 @@ use crate::reads::notify_tx;
 
 /// Statuses whose thread a new message cannot join.
 const CLOSED: &str = "('resolved', 'timeout', 'merged')";
+/// Statuses of a thread a human owns: joined whatever its age, so a customer
+/// a human is handling never lands in a fresh AI thread.
+const HUMAN: &str = "('escalated', 'in_progress', 'manual_override', 'awaiting_human')";
 
 pub(crate) fn ingest(c: &mut Connection, m: &NewInbound) -> Result<Ingested> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
@@ -40,7 +43,8 @@ pub(crate) fn ingest(c: &mut Connection, m: &NewInbound) -> Result<Ingested> {
     let open: Option<(ThreadId, String, i64)> = tx
         .prepare_cached(&format!(
             "SELECT id, status, priority FROM threads
-             WHERE customer_phone = ?1 AND location = ?2 AND status NOT IN {CLOSED} AND updated_at >= ?3
+             WHERE customer_phone = ?1 AND location = ?2 AND status NOT IN {CLOSED}
+               AND (updated_at >= ?3 OR status IN {HUMAN})
              ORDER BY updated_at DESC LIMIT 1"
         ))
         .map_err(sql_err)?
@@ -134,17 +138,17 @@ pub(crate) fn queue_depth(c: &mut Connection, now: Timestamp) -> Result<u64> {
 pub(crate) fn claim(c: &mut Connection, worker: &str, now: Timestamp, lease: SignedDuration) -> Result<Option<Claim>> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
     let now_ms = ms(now);
-    let next: Option<(ThreadId, i64, i64)> = tx
+    let next: Option<(ThreadId, i64, i64, i64)> = tx
         .prepare_cached(
-            "SELECT thread_id, priority, enqueued_at FROM queue
+            "SELECT thread_id, priority, enqueued_at, attempts FROM queue
              WHERE available_at <= ?1 AND (claimed_by IS NULL OR lease_until < ?1)
              ORDER BY priority, enqueued_at, thread_id LIMIT 1",
         )
         .map_err(sql_err)?
-        .query_row([now_ms], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .query_row([now_ms], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
         .optional()
         .map_err(sql_err)?;
-    let Some((thread_id, rank, enqueued)) = next else {
+    let Some((thread_id, rank, enqueued, attempts)) = next else {
         return Ok(None);
     };
     let lease_until = now + lease;
@@ -160,6 +164,7 @@ pub(crate) fn claim(c: &mut Connection, worker: &str, now: Timestamp, lease: Sig
         priority: priority(rank).map_err(sql_err)?,
         enqueued_at: ts(enqueued).map_err(sql_err)?,
         lease_until,
+        attempts: u32::try_from(attempts + 1).unwrap_or(u32::MAX),
     }))
 }
 

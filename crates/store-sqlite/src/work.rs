@@ -73,6 +73,16 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
 pub(crate) fn commit_decision(c: &mut Connection, d: &NewDecision) -> Result<(DecisionId, Vec<ActionId>)> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
     let at = ms(d.at);
+    if let Some(worker) = &d.claim {
+        let held: i64 = tx
+            .prepare_cached("SELECT count(*) FROM queue WHERE thread_id = ?1 AND claimed_by = ?2 AND lease_until >= ?3")
+            .map_err(sql_err)?
+            .query_row(params![d.thread_id, worker, at], |r| r.get(0))
+            .map_err(sql_err)?;
+        if held == 0 {
+            return Err(StoreError::Conflict(format!("worker {worker} no longer holds thread {}", d.thread_id)));
+        }
+    }
     tx.prepare_cached(
         "INSERT INTO decisions (thread_id, category, sub_intent, confidence, verdict, reason, matched_sop, proposed_action,
             reply, model, tokens_in, tokens_out, cached, latency_ms, checks, at)
@@ -101,10 +111,15 @@ pub(crate) fn commit_decision(c: &mut Connection, d: &NewDecision) -> Result<(De
     let decision_id = tx.last_insert_rowid();
     {
         let mut mark = tx
-            .prepare_cached("UPDATE messages SET processed = 1, decision_id = ?2 WHERE id = ?1 AND thread_id = ?3")
+            .prepare_cached(
+                "UPDATE messages SET processed = 1, decision_id = ?2 WHERE id = ?1 AND thread_id = ?3 AND processed = 0",
+            )
             .map_err(sql_err)?;
         for id in &d.message_ids {
-            mark.execute(params![id, decision_id, d.thread_id]).map_err(sql_err)?;
+            // A message already decided means another worker got there first.
+            if mark.execute(params![id, decision_id, d.thread_id]).map_err(sql_err)? != 1 {
+                return Err(StoreError::Conflict(format!("message {id} was already decided")));
+            }
         }
     }
     if d.classified {
@@ -286,6 +301,8 @@ pub(crate) fn apply_thread_update(tx: &Connection, thread_id: ThreadId, u: &Thre
         Some(e) => (e.reason.map(|r| r.as_str()), Some(e.summary.as_str()), e.proposal.as_ref().map(|p| p.to_string())),
         None => (None, None, None),
     };
+    let expect = (!u.expect.is_empty())
+        .then(|| serde_json::to_string(&u.expect.iter().map(|s| s.as_str()).collect::<Vec<_>>()).unwrap_or_default());
     let n = tx
         .prepare_cached(
             "UPDATE threads SET
@@ -294,9 +311,11 @@ pub(crate) fn apply_thread_update(tx: &Connection, thread_id: ThreadId, u: &Thre
                 bay = coalesce(?4, bay),
                 escalation_reason = CASE WHEN ?6 IS NULL THEN escalation_reason ELSE ?5 END,
                 escalation_summary = CASE WHEN ?6 IS NULL THEN escalation_summary ELSE ?6 END,
-                proposal = CASE WHEN ?6 IS NULL THEN proposal ELSE ?7 END,
+                proposal = CASE WHEN ?10 THEN NULL WHEN ?6 IS NULL THEN proposal ELSE ?7 END,
                 updated_at = max(updated_at, ?8)
-             WHERE id = ?1",
+             WHERE id = ?1
+               AND (?9 IS NULL OR status IN (SELECT value FROM json_each(?9)))
+               AND (NOT ?11 OR proposal IS NOT NULL)",
         )
         .map_err(sql_err)?
         .execute(params![
@@ -308,10 +327,21 @@ pub(crate) fn apply_thread_update(tx: &Connection, thread_id: ThreadId, u: &Thre
             summary,
             proposal,
             ms(at),
+            expect,
+            u.clear_proposal,
+            u.require_proposal,
         ])
         .map_err(sql_err)?;
     if n == 0 {
-        return Err(StoreError::NotFound(format!("thread {thread_id}")));
+        let exists: i64 =
+            tx.query_row("SELECT count(*) FROM threads WHERE id = ?1", [thread_id], |r| r.get(0)).map_err(sql_err)?;
+        return Err(if exists == 0 {
+            StoreError::NotFound(format!("thread {thread_id}"))
+        } else {
+            StoreError::Conflict(format!(
+                "thread {thread_id} changed (its status or proposal is no longer as expected)"
+            ))
+        });
     }
     Ok(())
 }

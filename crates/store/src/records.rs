@@ -89,6 +89,10 @@ pub struct MessageRow {
 #[derive(Debug, Clone)]
 pub struct NewDecision {
     pub thread_id: ThreadId,
+    /// The worker's queue claim: the decision is refused (`Conflict`) unless
+    /// this worker still holds the thread. `None` for decisions outside the
+    /// queue.
+    pub claim: Option<String>,
     pub category: Option<Category>,
     pub sub_intent: Option<String>,
     pub confidence: Option<f64>,
@@ -123,6 +127,20 @@ pub struct ThreadUpdate {
     pub category: Option<Category>,
     pub bay: Option<BayNumber>,
     pub escalation: Option<Escalation>,
+    /// Compare-and-set: apply only while the thread is in one of these
+    /// statuses (empty: any). Otherwise the update is a `Conflict` and, in a
+    /// decision, nothing of the decision is written.
+    pub expect: Vec<ThreadStatus>,
+    /// Remove the one-tap proposal (it was used).
+    pub clear_proposal: bool,
+    /// Apply only while the thread still has a proposal (one approval wins).
+    pub require_proposal: bool,
+}
+
+impl ThreadUpdate {
+    /// Statuses in which the AI may still change a thread.
+    pub const AI_OWNED: [ThreadStatus; 4] =
+        [ThreadStatus::Pending, ThreadStatus::AwaitingAi, ThreadStatus::AwaitingResponse, ThreadStatus::AiResolved];
 }
 
 /// Why and with what a thread went to a human.
@@ -313,6 +331,8 @@ pub struct Claim {
     pub priority: Priority,
     pub enqueued_at: Timestamp,
     pub lease_until: Timestamp,
+    /// How many times the item has been claimed (1 on the first claim).
+    pub attempts: u32,
 }
 
 /// What the worker needs to decide for a claimed thread.

@@ -122,11 +122,11 @@ pub async fn health(State(app): State<Arc<App>>) -> Json<Value> {
     let now = app.clock.now();
     match app.store.queue_depth(now).await {
         Ok(_) => app.health.success("database", now),
-        Err(e) => app.health.failure("database", &e.to_string(), now),
+        Err(e) => app.health.failure("database", &e.to_string(), true, now),
     }
     let components: Vec<Value> = app
         .health
-        .snapshot()
+        .snapshot(now)
         .into_iter()
         .map(|c| json!({"name": c.name, "state": c.state, "last_error": c.last_error}))
         .collect();

@@ -95,6 +95,8 @@ pub async fn approve(
             body: Some(reply.to_owned()),
             actor: API_ACTOR.into(),
             override_reason: None,
+            booking: None,
+            consume_proposal: true,
         }
     } else {
         let a = &proposal["action"];
@@ -108,9 +110,18 @@ pub async fn approve(
             .unwrap_or_default()
             .parse()
             .map_err(|e| ApiError::Internal(format!("stored proposal: {e}")))?;
-        HumanAction { kind, target, body: None, actor: API_ACTOR.into(), override_reason: body.override_reason }
+        let booking = a["booking_id"].as_str().and_then(|b| clubos_domain::BookingId::parse(b).ok());
+        HumanAction {
+            kind,
+            target,
+            body: None,
+            actor: API_ACTOR.into(),
+            override_reason: body.override_reason,
+            booking,
+            consume_proposal: true,
+        }
     };
-    run(&app, id, req, ThreadStatus::InProgress).await
+    run(&app, id, req).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -131,18 +142,18 @@ pub async fn reply(
         body: Some(b.body),
         actor: API_ACTOR.into(),
         override_reason: None,
+        booking: None,
+        consume_proposal: false,
     };
-    run(&app, id, req, ThreadStatus::InProgress).await
+    run(&app, id, req).await
 }
 
-async fn run(app: &Arc<App>, id: i64, req: HumanAction, then: ThreadStatus) -> Result<Json<Value>, ApiError> {
+async fn run(app: &Arc<App>, id: i64, req: HumanAction) -> Result<Json<Value>, ApiError> {
     let done = perform_human(app, id, req).await.map_err(|e| match e {
         Refused::Invalid(m) => ApiError::BadRequest(m),
-        Refused::Limits(_) => ApiError::Conflict(e.to_string()),
+        Refused::Limits(_) | Refused::ProposalUsed => ApiError::Conflict(e.to_string()),
         Refused::Store(s) => s.into(),
     })?;
-    let update = ThreadUpdate { status: Some(then), ..ThreadUpdate::default() };
-    app.store.update_thread(id, update, app.clock.now()).await?;
     Ok(Json(json!({"action": done})))
 }
 

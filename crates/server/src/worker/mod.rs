@@ -41,7 +41,7 @@ pub async fn run(app: Arc<App>, index: usize, mut shutdown: watch::Receiver<bool
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "queue claim failed");
-                app.health.failure("database", &e.to_string(), now);
+                app.health.failure("database", &e.to_string(), true, now);
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
             }
@@ -56,7 +56,7 @@ pub async fn run(app: Arc<App>, index: usize, mut shutdown: watch::Receiver<bool
         };
         let thread_id = claim.thread_id;
         let renewer = spawn_renewer(Arc::clone(&app), worker.clone(), thread_id);
-        let release = match process(&app, &claim).await {
+        let release = match process(&app, &claim, &worker).await {
             Ok(r) => r,
             Err(e) => {
                 // Leave the item for a retry shortly; nothing half-done was

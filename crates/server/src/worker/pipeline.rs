@@ -7,8 +7,8 @@ use std::time::Instant;
 use clubos_agent::{ClassifierOutput, ClassifyError, ClassifyRequest};
 use clubos_domain::policy::{Decision, Gate, Notice, PolicyInput, Proposed, ThreadFacts, decide, llm_gate};
 use clubos_domain::{
-    ActionKind, ActionTarget, Clock as DomainClock, Ledger, ReasonCode, Signals, ThreadStatus, TriggeredBy, Verdict,
-    booking,
+    ActionKind, ActionTarget, Classification, Clock as DomainClock, Confidence, Ledger, Proposal, ReasonCode, Signals,
+    ThreadStatus, TriggeredBy, Verdict, booking,
 };
 use clubos_store::{
     ActionRow, ActionStatus, Claim, Escalation, NewAction, NewDecision, NewNotification, Release, Severity, StoreError,
@@ -27,8 +27,23 @@ pub const ACK_TEXT: &str = "Thanks for your message. A team member has been noti
 pub(super) const ACTION_FAILED_TEXT: &str =
     "Sorry, we couldn't fix that automatically. A team member has been alerted and will text you back shortly.";
 
+/// Claims attempted this many times without a decision are given to a human.
+const MAX_ATTEMPTS: u32 = 5;
+
 /// Processes a claimed thread; returns how to hand the queue item back.
-pub async fn process(app: &Arc<App>, claim: &Claim) -> Result<Release, StoreError> {
+pub async fn process(app: &Arc<App>, claim: &Claim, worker: &str) -> Result<Release, StoreError> {
+    match decide_thread(app, claim, worker).await {
+        // The thread changed under us (a human acted, or the claim was lost)
+        // and nothing was written: look at it again from scratch.
+        Err(StoreError::Conflict(why)) => {
+            tracing::info!(thread = claim.thread_id, %why, "thread changed while deciding; looking again");
+            Ok(Release::DeferUntil(app.clock.now()))
+        }
+        other => other,
+    }
+}
+
+async fn decide_thread(app: &Arc<App>, claim: &Claim, worker: &str) -> Result<Release, StoreError> {
     let now = app.clock.now();
     let ctx = app.store.work_context(claim.thread_id, now, now - SignedDuration::from_hours(24)).await?;
     if ctx.pending.is_empty() {
@@ -37,54 +52,51 @@ pub async fn process(app: &Arc<App>, claim: &Claim) -> Result<Release, StoreErro
     let ids: Vec<i64> = ctx.pending.iter().map(|m| m.id).collect();
     let thread = ctx.thread.clone();
     let status = thread.status;
-    if status.is_human_owned() || status == ThreadStatus::AwaitingHuman {
-        // A human owns the thread: the AI stays out, but the operator hears
-        // about the new message — at once and loudly if it is an emergency.
-        let body = ctx.pending.iter().map(|m| m.body.as_str()).collect::<Vec<_>>().join("\n");
-        let emergency = app.detector.detect(&body).emergency;
-        let n = NewNotification {
-            kind: if emergency { "emergency" } else { "customer_message" }.into(),
-            severity: if emergency { Severity::Critical } else { Severity::Info },
-            thread_id: Some(thread.id),
-            title: if emergency {
-                format!("EMERGENCY reported on thread #{}", thread.id)
-            } else {
-                format!("New message on thread #{} (with a human)", thread.id)
-            },
-            body,
-            dedupe_key: (!emergency).then(|| format!("thread:{}:message", thread.id)),
-        };
+    let text: String = ctx.pending.iter().map(|m| m.body.as_str()).collect::<Vec<_>>().join("\n");
+    let signals = app.detector.detect(&text);
+    let ai_may_act = ThreadUpdate::AI_OWNED.contains(&status);
+    if !ai_may_act {
+        // A human owns (or closed) the thread: the AI stays out, but the
+        // operator hears about the new message — loudly if it is an emergency.
+        let n = human_notification(thread.id, &text, signals.emergency);
         app.store.mark_processed(thread.id, ids, Some(n), now).await?;
         return Ok(Release::Done);
     }
-    if let Gate::DeferUntil(until) = llm_gate(ctx.last_classified_at, now, app.config.limits.thread_llm_interval()) {
-        let checks = json!([{"name": "llm_interval", "passed": false, "reason": "rate_limited",
-            "detail": {"last_call": ctx.last_classified_at, "interval_seconds": app.config.limits.thread_llm_interval_seconds, "until": until}}]);
-        let d = base(&thread, Vec::new(), now, checks, Verdict::Defer, Some(ReasonCode::RateLimited), "none", false);
-        app.store.commit_decision(d).await?;
-        app.metrics.decision("defer", Some("rate_limited"));
-        return Ok(Release::DeferUntil(until));
-    }
-    let text: String = ctx.pending.iter().map(|m| m.body.as_str()).collect::<Vec<_>>().join("\n");
-    let first_at = ctx.pending[0].at;
-    let signals = app.detector.detect(&text);
-    let booking = booking::nearest(&ctx.bookings, now);
-    let req = ClassifyRequest { text: &text, location: &thread.location, booked_bay: booking.and_then(|b| b.bay) };
-    let started = Instant::now();
-    let timeout = app.config.agent.llm_timeout().unsigned_abs();
-    let out = match tokio::time::timeout(timeout, app.classifier.classify(&req)).await {
-        Ok(Ok(out)) => out,
-        Ok(Err(e)) => return llm_failure(app, &thread, ids, &text, e, now, first_at).await,
-        Err(_) => {
-            return llm_failure(app, &thread, ids, &text, ClassifyError::Timeout, now, first_at).await;
-        }
-    };
-    app.health.success("llm", now);
-    let tokens = crate::metrics::TokenLabels { location: thread.location.to_string(), model: out.model.clone() };
-    app.metrics.llm_tokens.get_or_create(&tokens).inc_by(u64::from(out.tokens_in) + u64::from(out.tokens_out));
-    let latency_ms = started.elapsed().as_millis() as u64;
     let Some(location) = app.location(&thread.location) else {
-        return Err(StoreError::NotFound(format!("location {} in the configuration", thread.location)));
+        return give_up(app, &thread, ids, &text, "its location is no longer in the configuration.").await;
+    };
+    if claim.attempts > MAX_ATTEMPTS {
+        return give_up(app, &thread, ids, &text, "processing failed repeatedly; see the service log.").await;
+    }
+    let first_at = ctx.pending[0].at;
+    let booking = booking::nearest(&ctx.bookings, now);
+    let (out, latency_ms, classified) = if signals.emergency {
+        // An emergency waits for nothing: no LLM interval, no classifier.
+        (emergency_reading(), 0, false)
+    } else {
+        if let Gate::DeferUntil(until) = llm_gate(ctx.last_classified_at, now, app.config.limits.thread_llm_interval())
+        {
+            let checks = json!([{"name": "llm_interval", "passed": false, "reason": "rate_limited",
+                "detail": {"last_call": ctx.last_classified_at, "interval_seconds": app.config.limits.thread_llm_interval_seconds, "until": until}}]);
+            let mut d =
+                base(&thread, Vec::new(), now, checks, Verdict::Defer, Some(ReasonCode::RateLimited), "none", false);
+            d.claim = Some(worker.to_owned());
+            app.store.commit_decision(d).await?;
+            app.metrics.decision("defer", Some("rate_limited"));
+            return Ok(Release::DeferUntil(until));
+        }
+        let req = ClassifyRequest { text: &text, location: &thread.location, booked_bay: booking.and_then(|b| b.bay) };
+        let started = Instant::now();
+        let timeout = app.config.agent.llm_timeout().unsigned_abs();
+        let out = match tokio::time::timeout(timeout, app.classifier.classify(&req)).await {
+            Ok(Ok(out)) => out,
+            Ok(Err(e)) => return llm_failure(app, &thread, worker, ids, &text, e, first_at).await,
+            Err(_) => return llm_failure(app, &thread, worker, ids, &text, ClassifyError::Timeout, first_at).await,
+        };
+        app.health.success("llm", now);
+        let tokens = crate::metrics::TokenLabels { location: thread.location.to_string(), model: out.model.clone() };
+        app.metrics.llm_tokens.get_or_create(&tokens).inc_by(u64::from(out.tokens_in) + u64::from(out.tokens_out));
+        (out, started.elapsed().as_millis() as u64, true)
     };
     let input = PolicyInput {
         classification: &out.classification,
@@ -98,23 +110,23 @@ pub async fn process(app: &Arc<App>, claim: &Claim) -> Result<Release, StoreErro
         default_door: location.default_door().map(|d| &d.id),
     };
     let profile = app.profile();
-    let eval = decide(&input, &profile, &app.config.limits);
-    // Each check with its inputs and a sentence, for "View reasoning".
-    let checks = Value::Array(
-        eval.checks
-            .iter()
-            .map(|c| {
-                let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
-                v["text"] = Value::String(c.to_string());
-                v
-            })
-            .collect(),
-    );
-    let mut d = base(&thread, ids, now, checks, Verdict::Escalate, None, &out.model, true);
+    let mut eval = decide(&input, &profile, &app.config.limits);
+    let mut guard = None;
+    if matches!(eval.decision, Decision::Execute { .. }) {
+        // Why a lock: the limits were checked against a ledger read earlier;
+        // another worker or an operator may have acted since. Deciding again
+        // on a fresh ledger and recording the intent under one lock makes
+        // "check, then record" atomic within this process.
+        guard = Some(app.action_lock.lock().await);
+        let fresh = app.store.ledger(&thread.location, now - SignedDuration::from_hours(24)).await?;
+        eval = decide(&PolicyInput { ledger: Ledger(&fresh), ..input }, &profile, &app.config.limits);
+    }
+    let mut d = base(&thread, ids, now, checks_json(&eval.checks), Verdict::Escalate, None, &out.model, classified);
+    d.claim = Some(worker.to_owned());
     fill_classification(&mut d, &out, latency_ms);
-    let step = Step { app, thread: &thread, text: &text, out: &out, signals, first_at };
+    let step = Step { app, thread: &thread, claim: worker, text: &text, out: &out, signals, first_at };
     match eval.decision {
-        Decision::Execute { action, reply } => step.execute(d, action, reply).await?,
+        Decision::Execute { action, reply } => step.execute(d, action, reply, guard).await?,
         Decision::Reply { text } => step.reply(d, text).await?,
         Decision::Escalate { reason, proposal, notice } => step.escalate(d, reason, proposal, notice).await?,
         Decision::Defer { until, reason } => {
@@ -127,6 +139,81 @@ pub async fn process(app: &Arc<App>, claim: &Claim) -> Result<Release, StoreErro
         }
         Decision::LeaveToHuman => app.store.mark_processed(thread.id, d.message_ids, None, now).await?,
     }
+    Ok(Release::Done)
+}
+
+/// Each check with its inputs and a sentence, for "View reasoning".
+fn checks_json(checks: &[clubos_domain::Check]) -> Value {
+    Value::Array(
+        checks
+            .iter()
+            .map(|c| {
+                let mut v = serde_json::to_value(c).unwrap_or(Value::Null);
+                v["text"] = Value::String(c.to_string());
+                v
+            })
+            .collect(),
+    )
+}
+
+/// What the policy sees for an emergency: no classification at all, so the
+/// emergency check decides (escalate, safety notice).
+fn emergency_reading() -> ClassifierOutput {
+    ClassifierOutput {
+        classification: Classification {
+            category: None,
+            sub_intent: None,
+            confidence: Confidence::ZERO,
+            proposal: Proposal::None,
+            reply: None,
+            matched_sop: None,
+        },
+        model: "none".into(),
+        tokens_in: 0,
+        tokens_out: 0,
+        cached: false,
+    }
+}
+
+fn human_notification(thread_id: i64, text: &str, emergency: bool) -> NewNotification {
+    NewNotification {
+        kind: if emergency { "emergency" } else { "customer_message" }.into(),
+        severity: if emergency { Severity::Critical } else { Severity::Info },
+        thread_id: Some(thread_id),
+        title: if emergency {
+            format!("EMERGENCY reported on thread #{thread_id}")
+        } else {
+            format!("New message on thread #{thread_id} (with a human)")
+        },
+        body: text.to_owned(),
+        dedupe_key: (!emergency).then(|| format!("thread:{thread_id}:message")),
+    }
+}
+
+/// Hands a thread the worker cannot process to a human, so nothing waits forever.
+async fn give_up(app: &App, thread: &ThreadRow, ids: Vec<i64>, text: &str, why: &str) -> Result<Release, StoreError> {
+    let now = app.clock.now();
+    tracing::error!(thread = thread.id, why, "giving the thread to a human");
+    let summary = summary(text, None, &[], None, why);
+    let update = ThreadUpdate {
+        status: Some(ThreadStatus::Escalated),
+        escalation: Some(Escalation { reason: None, summary: summary.clone(), proposal: None }),
+        expect: ThreadUpdate::AI_OWNED.to_vec(),
+        ..ThreadUpdate::default()
+    };
+    match app.store.update_thread(thread.id, update, now).await {
+        Ok(()) | Err(StoreError::Conflict(_)) => {}
+        Err(e) => return Err(e),
+    }
+    let n = NewNotification {
+        kind: "processing_failed".into(),
+        severity: Severity::Critical,
+        thread_id: Some(thread.id),
+        title: format!("Thread #{} could not be processed", thread.id),
+        body: summary,
+        dedupe_key: None,
+    };
+    app.store.mark_processed(thread.id, ids, Some(n), now).await?;
     Ok(Release::Done)
 }
 
@@ -144,6 +231,7 @@ pub(super) fn base(
 ) -> NewDecision {
     NewDecision {
         thread_id: thread.id,
+        claim: None,
         category: None,
         sub_intent: None,
         confidence: None,
@@ -180,6 +268,7 @@ fn fill_classification(d: &mut NewDecision, out: &ClassifierOutput, latency_ms: 
     d.cached = out.cached;
     d.latency_ms = latency_ms;
     d.thread.category = c.category;
+    d.thread.expect = ThreadUpdate::AI_OWNED.to_vec();
 }
 
 pub(super) fn reply_action(body: String) -> NewAction {
@@ -241,22 +330,25 @@ pub fn escalation_notice(reason: ReasonCode, notice: Option<Notice>, signals: Si
 async fn llm_failure(
     app: &App,
     thread: &ThreadRow,
+    worker: &str,
     ids: Vec<i64>,
     text: &str,
     e: ClassifyError,
-    now: Timestamp,
     first_at: Timestamp,
 ) -> Result<Release, StoreError> {
+    let now = app.clock.now();
     let reason = if matches!(e, ClassifyError::Timeout) { ReasonCode::LlmTimeout } else { ReasonCode::LlmError };
     tracing::warn!(thread = thread.id, error = %e, "classifier failed; handing to a human");
-    app.health.failure("llm", &e.to_string(), now);
+    app.health.failure("llm", &e.to_string(), true, now);
     let why = format!("the classifier failed ({e}).");
     let summary = summary(text, None, &[], Some(reason), &why);
     let checks = json!([{"name": "classifier", "passed": false, "reason": reason, "detail": e.to_string()}]);
     let mut d = base(thread, ids, now, checks, Verdict::Escalate, Some(reason), app.classifier.name(), true);
+    d.claim = Some(worker.to_owned());
     d.thread = ThreadUpdate {
         status: Some(ThreadStatus::AwaitingHuman),
         escalation: Some(Escalation { reason: Some(reason), summary: summary.clone(), proposal: None }),
+        expect: ThreadUpdate::AI_OWNED.to_vec(),
         ..ThreadUpdate::default()
     };
     d.notification = Some(escalation_notification(thread, reason, &summary, Severity::Warning));

@@ -22,6 +22,8 @@ use crate::app::App;
 pub(super) struct Step<'a> {
     pub(super) app: &'a Arc<App>,
     pub(super) thread: &'a ThreadRow,
+    /// The worker's queue claim; every decision is committed under it.
+    pub(super) claim: &'a str,
     pub(super) text: &'a str,
     pub(super) out: &'a ClassifierOutput,
     pub(super) signals: Signals,
@@ -45,6 +47,7 @@ impl Step<'_> {
         mut d: NewDecision,
         action: clubos_domain::PlannedAction,
         reply: Option<String>,
+        guard: Option<tokio::sync::MutexGuard<'_, ()>>,
     ) -> Result<(), StoreError> {
         let app = self.app;
         d.verdict = Verdict::Execute;
@@ -64,6 +67,8 @@ impl Step<'_> {
         d.actions.push(new.clone());
         let at = d.at;
         let (did, aids) = app.store.commit_decision(d).await?;
+        // The intent is recorded: other deciders now see it in the ledger.
+        drop(guard);
         app.metrics.decision("execute", None);
         observe(app, self.first_at);
         let done = execute(app, &pending_row(aids[0], Some(did), self.thread, &new, at), self.thread).await?;
@@ -84,11 +89,37 @@ impl Step<'_> {
                     attempted,
                     "the device action did not succeed.",
                     Some(ACTION_FAILED_TEXT),
+                    ThreadStatus::AwaitingAi,
                 )
                 .await;
         }
+        // Resolve first (only if the AI still owns the thread), then tell the
+        // customer; an operator who took over meanwhile is told instead.
+        let resolved = ThreadUpdate {
+            status: Some(ThreadStatus::AiResolved),
+            expect: vec![ThreadStatus::AwaitingAi],
+            ..ThreadUpdate::default()
+        };
+        match app.store.update_thread(self.thread.id, resolved, app.clock.now()).await {
+            Ok(()) => {}
+            Err(StoreError::Conflict(_)) => return self.tell_operator(&attempted).await,
+            Err(e) => return Err(e),
+        }
         let text = reply.unwrap_or_else(|| default_success_text(&done));
         self.send_follow_up_reply(did, text, attempted).await
+    }
+
+    /// The AI's action finished after a human took the thread: the human hears.
+    async fn tell_operator(&self, attempted: &str) -> Result<(), StoreError> {
+        let n = clubos_store::NewNotification {
+            kind: "ai_action_finished".into(),
+            severity: Severity::Info,
+            thread_id: Some(self.thread.id),
+            title: format!("Thread #{}: the AI's action finished after you took over", self.thread.id),
+            body: attempted.to_owned(),
+            dedupe_key: None,
+        };
+        self.app.store.notify(n, self.app.clock.now()).await.map(|_| ())
     }
 
     pub(super) async fn reply(&self, mut d: NewDecision, text: String) -> Result<(), StoreError> {
@@ -101,7 +132,18 @@ impl Step<'_> {
         app.metrics.decision("reply", None);
         observe(app, self.first_at);
         let done = execute(app, &pending_row(aids[0], Some(did), self.thread, &new, at), self.thread).await?;
-        self.after_reply(&done, "answered from the SOPs".into()).await
+        if succeeded(&done) {
+            let update = ThreadUpdate {
+                status: Some(ThreadStatus::AiResolved),
+                expect: vec![ThreadStatus::AwaitingAi],
+                ..ThreadUpdate::default()
+            };
+            return match app.store.update_thread(self.thread.id, update, app.clock.now()).await {
+                Ok(()) | Err(StoreError::Conflict(_)) => Ok(()),
+                Err(e) => Err(e),
+            };
+        }
+        self.reply_failed(&done, "answered from the SOPs".into(), ThreadStatus::AwaitingAi).await
     }
 
     async fn send_follow_up_reply(&self, did: i64, text: String, attempted: String) -> Result<(), StoreError> {
@@ -110,15 +152,13 @@ impl Step<'_> {
         let new = reply_action(text);
         let id = app.store.start_action(self.thread.id, Some(did), new.clone(), now).await?;
         let done = execute(app, &pending_row(id, Some(did), self.thread, &new, now), self.thread).await?;
-        self.after_reply(&done, attempted).await
+        if succeeded(&done) {
+            return Ok(());
+        }
+        self.reply_failed(&done, attempted, ThreadStatus::AiResolved).await
     }
 
-    async fn after_reply(&self, done: &ActionRow, attempted: String) -> Result<(), StoreError> {
-        let app = self.app;
-        if done.status.outcome().is_some_and(|o| o.may_have_succeeded() && o != ActionOutcome::Timeout) {
-            let update = ThreadUpdate { status: Some(ThreadStatus::AiResolved), ..ThreadUpdate::default() };
-            return app.store.update_thread(self.thread.id, update, app.clock.now()).await;
-        }
+    async fn reply_failed(&self, done: &ActionRow, attempted: String, now_in: ThreadStatus) -> Result<(), StoreError> {
         let attempted = format!("{attempted}; reply by SMS → {}", done.error.as_deref().unwrap_or("failed"));
         self.follow_up_escalation(
             ReasonCode::ActionFailed,
@@ -126,6 +166,7 @@ impl Step<'_> {
             attempted,
             "the reply could not be sent to the customer.",
             None,
+            now_in,
         )
         .await
     }
@@ -139,6 +180,7 @@ impl Step<'_> {
         attempted: String,
         why: &str,
         customer: Option<&str>,
+        expected: ThreadStatus,
     ) -> Result<(), StoreError> {
         let app = self.app;
         let now = app.clock.now();
@@ -149,6 +191,7 @@ impl Step<'_> {
             Proposed::Action(a) => a.kind.as_str().to_owned(),
             Proposed::Reply(_) => "reply".to_owned(),
         });
+        d.claim = Some(self.claim.to_owned());
         d.thread = ThreadUpdate {
             status: Some(ThreadStatus::Escalated),
             escalation: Some(Escalation {
@@ -156,13 +199,19 @@ impl Step<'_> {
                 summary: summary.clone(),
                 proposal: proposal.as_ref().map(proposal_json),
             }),
+            expect: vec![expected],
             ..ThreadUpdate::default()
         };
         d.notification = Some(escalation_notification(self.thread, reason, &summary, Severity::Critical));
         if let Some(text) = customer {
             d.actions.push(reply_action(text.to_owned()));
         }
-        let (did, aids) = app.store.commit_decision(d).await?;
+        let (did, aids) = match app.store.commit_decision(d).await {
+            Ok(r) => r,
+            // A human took the thread meanwhile: no status change, no SMS.
+            Err(StoreError::Conflict(_)) => return self.tell_operator(&summary).await,
+            Err(e) => return Err(e),
+        };
         app.metrics.decision("escalate", Some(reason.as_str()));
         if let (Some(text), Some(&id)) = (customer, aids.first()) {
             execute(app, &pending_row(id, Some(did), self.thread, &reply_action(text.to_owned()), now), self.thread)
@@ -220,13 +269,22 @@ impl Step<'_> {
     }
 }
 
+fn succeeded(done: &ActionRow) -> bool {
+    done.status.outcome().is_some_and(|o| o.may_have_succeeded() && o != ActionOutcome::Timeout)
+}
+
 fn default_success_text(done: &ActionRow) -> String {
     match (&done.kind, &done.target) {
         (ActionKind::ResetTrackman, ActionTarget::Bay(b)) => {
             format!("We've reset the TrackMan in bay {b}. Give it about a minute to come back; text us if it doesn't.")
         }
-        (ActionKind::UnlockDoor, ActionTarget::Door(d)) => {
+        (ActionKind::UnlockDoor, ActionTarget::Door(d)) if done.status.outcome() == Some(ActionOutcome::Success) => {
             format!("The {d} door is unlocked now. Enjoy your session!")
+        }
+        (ActionKind::UnlockDoor, ActionTarget::Door(d)) => {
+            format!(
+                "We've sent the unlock to the {d} door; it should open now. If it doesn't within a minute, text us back."
+            )
         }
         _ => "Done. Text us if anything else needs attention.".to_owned(),
     }

@@ -24,7 +24,11 @@ where
     bookings_customers_and_ledger(&make().await).await;
     notifications_audit_settings_sops(&make().await).await;
     queue_overflow_alerts_once(&make().await).await;
+    guards::compare_and_set_updates(&make().await).await;
+    guards::decisions_need_the_claim_and_undecided_messages(&make().await).await;
 }
+
+mod guards;
 
 pub fn t(mins: i64) -> Timestamp {
     "2026-06-15T18:00:00Z".parse::<Timestamp>().unwrap_or(Timestamp::UNIX_EPOCH) + SignedDuration::from_mins(mins)
@@ -55,7 +59,7 @@ pub fn inbound(id: &str, n: u16, at: i64, priority: Priority) -> NewInbound {
     }
 }
 
-fn stored(i: Ingested) -> (ThreadId, i64, bool) {
+pub(crate) fn stored(i: Ingested) -> (ThreadId, i64, bool) {
     match i {
         Ingested::Stored { thread_id, message_id, new_thread, .. } => (thread_id, message_id, new_thread),
         Ingested::Duplicate => panic!("unexpected duplicate"),
@@ -181,9 +185,10 @@ async fn new_messages_during_work_keep_the_item(s: &impl Store) {
     assert_eq!(s.claim("w", t(2), lease).await.unwrap().unwrap().priority, Priority::Emergency);
 }
 
-fn decision(tid: ThreadId, msgs: Vec<i64>, actions: Vec<NewAction>) -> NewDecision {
+pub(crate) fn decision(tid: ThreadId, msgs: Vec<i64>, actions: Vec<NewAction>) -> NewDecision {
     NewDecision {
         thread_id: tid,
+        claim: None,
         category: Some(Category::Tech),
         sub_intent: Some("trackman_frozen".into()),
         confidence: Some(0.93),
@@ -205,7 +210,7 @@ fn decision(tid: ThreadId, msgs: Vec<i64>, actions: Vec<NewAction>) -> NewDecisi
             status: Some(ThreadStatus::InProgress),
             category: Some(Category::Tech),
             bay: BayNumber::new(3).ok(),
-            escalation: None,
+            ..ThreadUpdate::default()
         },
         actions,
         notification: None,
