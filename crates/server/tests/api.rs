@@ -119,6 +119,7 @@ async fn metrics_and_health_follow_the_contract() {
     }
     let (_, notes) = t.get("/api/notifications").await;
     assert!(notes["notifications"].as_array().is_some());
+    assert_eq!(t.send(Method::POST, "/api/notifications/abc/ack", json!({})).await.0, 400);
     let (status, _) = t.send(Method::POST, "/api/notifications/424242/ack", json!({})).await;
     assert_eq!(status, 404);
     t.stop().await;

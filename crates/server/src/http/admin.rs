@@ -138,7 +138,11 @@ pub async fn notifications(State(app): State<Arc<App>>) -> Result<Json<Value>, A
     Ok(Json(json!({ "notifications": rows })))
 }
 
-pub async fn ack_notification(State(app): State<Arc<App>>, Path(id): Path<i64>) -> Result<Json<Value>, ApiError> {
+pub async fn ack_notification(
+    State(app): State<Arc<App>>,
+    id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let Path(id) = id.map_err(|_| ApiError::BadRequest("notification id must be a number".into()))?;
     let now = app.clock.now();
     if !app.store.ack_notification(id, API_ACTOR, now).await? {
         return Err(ApiError::NotFound(format!("notification {id} not found")));
