@@ -50,9 +50,10 @@ pub async fn run(config_path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         }
     }
     println!("  Send a test message:");
-    println!("    cargo run --release -- send --from \"(902) 555-0123\" \"trackman frozen in bay 2\"");
+    let config_arg = config_path.as_ref().map(|p| format!(" --config {}", p.display())).unwrap_or_default();
+    println!("    cargo run --release -- send{config_arg} --from \"(902) 555-0123\" \"trackman frozen in bay 2\"");
     println!("  Then look at the thread:");
-    println!("    curl -s -H \"Authorization: Bearer $TOKEN\" http://{addr}/api/threads");
+    println!("    curl -s -H \"Authorization: Bearer <token>\" http://{addr}/api/threads");
     clubos_server::serve(app, listener, shutdown_signal()).await?;
     println!("ClubOS stopped.");
     Ok(ExitCode::SUCCESS)
