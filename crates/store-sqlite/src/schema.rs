@@ -147,6 +147,10 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (id, version)
     );
     "#,
+    // 2: the policy's ledger read skips replies; index only device actions.
+    r#"
+    CREATE INDEX actions_ledger ON actions(location, started_at) WHERE kind != 'send_reply';
+    "#,
 ];
 
 /// Brings the schema up to date inside one transaction per migration.

@@ -41,6 +41,7 @@ pub struct NewInbound {
 /// What ingest did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ingested {
+    /// `queue_depth` is exact up to `queue_max + 1` (counting stops there).
     Stored { thread_id: ThreadId, message_id: i64, new_thread: bool, queue_depth: u64 },
     Duplicate,
 }
