@@ -42,7 +42,12 @@ pub struct NewInbound {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Ingested {
     /// `queue_depth` is exact up to `queue_max + 1` (counting stops there).
-    Stored { thread_id: ThreadId, message_id: i64, new_thread: bool, queue_depth: u64 },
+    Stored {
+        thread_id: ThreadId,
+        message_id: i64,
+        new_thread: bool,
+        queue_depth: u64,
+    },
     Duplicate,
 }
 
