@@ -52,7 +52,7 @@ pub struct Args {
     pub workers: u16,
     /// Percent of the TrackMan and door customers booked before the run,
     /// so their texts run sandbox device actions.
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u8).range(0..=100))]
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u8).range(0..=100))]
     pub booked_percent: u8,
     /// Seconds to wait after the last webhook for every decision.
     #[arg(long, default_value_t = 300)]
@@ -208,8 +208,10 @@ async fn service(args: &Args) -> anyhow::Result<ServiceRun> {
     let self_after = procfs::read("self");
 
     let sampled = match &t.token {
-        Some(token) => Some(sample::run(&client, &t.base, token, sample::pick(&sent.sent, args.sample)).await),
-        None => None,
+        Some(token) if args.sample > 0 => {
+            Some(sample::run(&client, &t.base, token, sample::pick(&sent.sent, args.sample)).await)
+        }
+        _ => None,
     };
     let r = report::Service {
         args,

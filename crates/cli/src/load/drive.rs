@@ -12,6 +12,9 @@ use jiff::Timestamp;
 use super::mix;
 use super::stats::Latencies;
 
+/// A webhook not answered within this long counts as failed.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Where and how to send.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -146,7 +149,7 @@ async fn send_one(client: &reqwest::Client, plan: &Plan, i: u64) -> Result<(Sent
     let message_id = format!("ACload{:08x}{i:016x}", plan.salt);
     let now = Timestamp::now();
     let body = build_message_received_legacy(&event_id, &message_id, &from, &plan.to, &m.text, now);
-    let mut req = client.post(&plan.url).header("content-type", "application/json");
+    let mut req = client.post(&plan.url).header("content-type", "application/json").timeout(REQUEST_TIMEOUT);
     if let Some(secret) = &plan.secret {
         for (name, value) in secret.signed_headers(&event_id, now, &body) {
             req = req.header(name, value);

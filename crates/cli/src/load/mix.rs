@@ -15,19 +15,6 @@ pub enum Kind {
     Gibberish,
 }
 
-impl Kind {
-    pub const ALL: [Kind; 4] = [Kind::Faq, Kind::Trackman, Kind::Door, Kind::Gibberish];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Faq => "faq",
-            Kind::Trackman => "trackman",
-            Kind::Door => "door",
-            Kind::Gibberish => "gibberish",
-        }
-    }
-}
-
 /// Out of every 20 messages: 8 FAQ, 5 TrackMan, 4 door, 3 gibberish
 /// (40 / 25 / 20 / 15 %), interleaved so any prefix of a run has the mix.
 const PATTERN: [Kind; 20] = {

@@ -59,7 +59,10 @@ impl Service<'_> {
         println!("  ack throughput     {:.0} msg/s", per_second(accepted, s.elapsed));
         let steady = steady_rate(&seen.timeline, accepted as f64, 0.1, 0.9)
             .map_or(String::new(), |r| format!("  (10–90 % of decisions: {r:.0} msg/s)"));
-        println!("  e2e throughput     {e2e_rate:.0} msg/s{steady}");
+        match e2e {
+            Some(_) => println!("  e2e throughput     {e2e_rate:.0} msg/s{steady}"),
+            None => println!("  e2e throughput     — (not every message was decided){steady}"),
+        }
         println!("  ack latency        {}", s.ack.summary());
         if a.rate > 0.0 {
             println!("  schedule           largest send delay behind schedule {}", ms(s.max_lag));
@@ -90,7 +93,8 @@ impl Service<'_> {
         println!("  actions            {}", counts(&seen.last.actions, &self.baseline.actions));
         if let Some((before, after)) = self.server {
             let cpu = after.cpu.zip(before.cpu).map(|(b, a)| b.saturating_sub(a));
-            let wall = e2e.unwrap_or(s.elapsed).as_secs_f64();
+            let last_poll = seen.timeline.last().map(|t| t.0);
+            let wall = e2e.or(last_poll).unwrap_or(s.elapsed).as_secs_f64();
             let cores = cpu.map_or(String::new(), |c| format!(" = {:.2} cores", c.as_secs_f64() / wall.max(1e-9)));
             println!(
                 "  server process     RSS {} (peak {}), {} threads, {} open fds, CPU {}{cores}",
@@ -109,7 +113,13 @@ impl Service<'_> {
             println!("FAIL: {} webhooks were not accepted", s.failed);
             ok = false;
         }
-        if seen.done_at.is_none() {
+        if seen.done_at.is_none() && seen.drained_short {
+            println!(
+                "FAIL: the queue is empty but only {decided:.0} of {accepted} messages got an AI decision; the rest were \
+                 handed to humans before the AI reached them (e.g. the 5-minute customer-waiting rule during a backlog)"
+            );
+            ok = false;
+        } else if seen.done_at.is_none() {
             println!("FAIL: {decided:.0} of {accepted} messages decided within {} s of the last webhook", a.timeout);
             ok = false;
         }

@@ -71,7 +71,6 @@ pub struct Server {
     pub token: String,
     pub secret: WebhookSecret,
     pub dir: PathBuf,
-    pub db: PathBuf,
     log: PathBuf,
     tempdir: Option<tempfile::TempDir>,
 }
@@ -112,7 +111,7 @@ impl Server {
         } else {
             Some(tempdir)
         };
-        Ok(Server { child, pid, base_url: format!("http://{addr}"), token, secret, dir, db, log, tempdir })
+        Ok(Server { child, pid, base_url: format!("http://{addr}"), token, secret, dir, log, tempdir })
     }
 
     /// Polls `GET /readyz` until it answers 200 (the database is open and
@@ -124,10 +123,10 @@ impl Server {
             if let Some(status) = self.child.try_wait()? {
                 bail!("`clubos serve` exited ({status}) before it was ready:\n{}", self.log_tail(2000));
             }
-            if let Ok(r) = client.get(&url).timeout(Duration::from_secs(2)).send().await {
-                if r.status().is_success() {
-                    return Ok(started.elapsed());
-                }
+            if let Ok(r) = client.get(&url).timeout(Duration::from_secs(2)).send().await
+                && r.status().is_success()
+            {
+                return Ok(started.elapsed());
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

@@ -25,7 +25,13 @@ pub struct Seen {
     /// `(since start, decisions since the baseline)` at each poll.
     pub timeline: Vec<(Duration, f64)>,
     pub polls: u64,
+    /// The queue emptied and the decisions stopped short of the target.
+    pub drained_short: bool,
 }
+
+/// How long an empty queue with no new decision ends the wait (longer than
+/// the default LLM timeout, so a thread still being classified is waited for).
+const DRAINED_FOR: Duration = Duration::from_secs(15);
 
 /// Shared between the sender and the watcher.
 #[derive(Debug, Default)]
@@ -67,6 +73,7 @@ pub async fn run(
     let mut seen = Seen::default();
     let mut sending_ended: Option<Instant> = None;
     let mut last_print = Instant::now();
+    let mut last_change = Instant::now();
     loop {
         let done_sending = p.sending_done.load(Ordering::Acquire);
         if done_sending && sending_ended.is_none() {
@@ -87,9 +94,19 @@ pub async fn run(
                     s.queue_depth
                 );
             }
+            if s.decisions != seen.last.decisions || s.queue_depth > 0.0 {
+                last_change = now;
+            }
             seen.last = s;
             if done_sending && decided >= p.target.load(Ordering::Acquire) as f64 {
                 seen.done_at = Some(now);
+                return seen;
+            }
+            // Nothing waits and nothing has been decided for a while: the
+            // missing decisions will not come (e.g. the time rules handed
+            // the threads to a human before the AI reached them).
+            if done_sending && now - last_change >= DRAINED_FOR {
+                seen.drained_short = true;
                 return seen;
             }
         }
