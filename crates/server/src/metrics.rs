@@ -46,7 +46,8 @@ impl Default for Metrics {
         let actions = Family::<ActionLabels, Counter>::default();
         let queue_depth = Gauge::default();
         let llm_tokens = Family::<TokenLabels, Counter>::default();
-        let buckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+        let buckets =
+            [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0];
         let processing_seconds = Histogram::new(buckets);
         registry.register("clubos_messages_received", "Inbound customer messages stored", messages_received.clone());
         registry.register("clubos_decisions", "Decisions by verdict and reason", decisions.clone());
