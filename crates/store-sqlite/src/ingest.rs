@@ -7,7 +7,7 @@ use clubos_domain::{Priority, ThreadStatus};
 const EMERGENCY: i64 = Priority::Emergency.rank() as i64;
 use clubos_store::{Claim, Ingested, NewInbound, Release, Result, Severity, ThreadId};
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::convert::{ms, parse, priority, priority_rank, sql_err, ts};
 use crate::reads::notify_tx;
@@ -18,24 +18,29 @@ const CLOSED: &str = "('resolved', 'timeout', 'merged')";
 /// a human is handling never lands in a fresh AI thread.
 const HUMAN: &str = "('escalated', 'in_progress', 'manual_override', 'awaiting_human')";
 
-pub(crate) fn ingest(c: &mut Connection, m: &NewInbound) -> Result<Ingested> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+pub(crate) fn ingest(c: &Connection, m: &NewInbound) -> Result<Ingested> {
+    let tx = c;
     let now = ms(m.received_at);
     let keys = [
         Some(format!("event:{}", m.event_id)),
         m.delivery_id.as_ref().map(|d| format!("delivery:{d}")),
         Some(format!("message:{}", m.message_id)),
     ];
+    // Every key is checked before any is stored, so a duplicate leaves no
+    // trace (each store job commits whatever it wrote when it returns Ok).
     {
-        let mut seen = tx
+        let mut seen =
+            tx.prepare_cached("SELECT EXISTS (SELECT 1 FROM webhook_keys WHERE key = ?1)").map_err(sql_err)?;
+        for key in keys.iter().flatten() {
+            if seen.query_row([key], |r| r.get::<_, bool>(0)).map_err(sql_err)? {
+                return Ok(Ingested::Duplicate);
+            }
+        }
+        let mut insert = tx
             .prepare_cached("INSERT OR IGNORE INTO webhook_keys (key, received_at) VALUES (?1, ?2)")
             .map_err(sql_err)?;
         for key in keys.iter().flatten() {
-            if seen.execute(params![key, now]).map_err(sql_err)? == 0 {
-                // Seen before: nothing of this delivery is stored (the
-                // transaction rolls back when dropped).
-                return Ok(Ingested::Duplicate);
-            }
+            insert.execute(params![key, now]).map_err(sql_err)?;
         }
     }
     let phone = m.from.as_str();
@@ -103,10 +108,10 @@ pub(crate) fn ingest(c: &mut Connection, m: &NewInbound) -> Result<Ingested> {
     .map_err(sql_err)?;
     // Counting stops just past the limit: the check costs the same with a
     // backlog of 100 or of 100,000 (the exact depth is `queue_depth`).
-    let depth = bounded_depth(&tx, now, m.queue_max + 1)?;
+    let depth = bounded_depth(tx, now, m.queue_max + 1)?;
     if depth > m.queue_max {
         notify_tx(
-            &tx,
+            tx,
             &clubos_store::NewNotification {
                 kind: "queue_overflow".into(),
                 severity: Severity::Critical,
@@ -121,7 +126,6 @@ pub(crate) fn ingest(c: &mut Connection, m: &NewInbound) -> Result<Ingested> {
             m.received_at,
         )?;
     }
-    tx.commit().map_err(sql_err)?;
     Ok(Ingested::Stored { thread_id, message_id, new_thread, queue_depth: depth })
 }
 
@@ -141,12 +145,12 @@ fn depth_tx(c: &Connection, now: i64) -> Result<u64> {
         .map_err(sql_err)
 }
 
-pub(crate) fn queue_depth(c: &mut Connection, now: Timestamp) -> Result<u64> {
+pub(crate) fn queue_depth(c: &Connection, now: Timestamp) -> Result<u64> {
     depth_tx(c, ms(now))
 }
 
-pub(crate) fn claim(c: &mut Connection, worker: &str, now: Timestamp, lease: SignedDuration) -> Result<Option<Claim>> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+pub(crate) fn claim(c: &Connection, worker: &str, now: Timestamp, lease: SignedDuration) -> Result<Option<Claim>> {
+    let tx = c;
     let now_ms = ms(now);
     let next: Option<(ThreadId, i64, i64, i64)> = tx
         .prepare_cached(
@@ -168,7 +172,6 @@ pub(crate) fn claim(c: &mut Connection, worker: &str, now: Timestamp, lease: Sig
     .map_err(sql_err)?
     .execute(params![thread_id, worker, ms(lease_until)])
     .map_err(sql_err)?;
-    tx.commit().map_err(sql_err)?;
     Ok(Some(Claim {
         thread_id,
         priority: priority(rank).map_err(sql_err)?,
@@ -178,7 +181,7 @@ pub(crate) fn claim(c: &mut Connection, worker: &str, now: Timestamp, lease: Sig
     }))
 }
 
-pub(crate) fn renew(c: &mut Connection, thread_id: ThreadId, worker: &str, until: Timestamp) -> Result<bool> {
+pub(crate) fn renew(c: &Connection, thread_id: ThreadId, worker: &str, until: Timestamp) -> Result<bool> {
     let n = c
         .prepare_cached("UPDATE queue SET lease_until = ?3 WHERE thread_id = ?1 AND claimed_by = ?2")
         .map_err(sql_err)?
@@ -187,14 +190,8 @@ pub(crate) fn renew(c: &mut Connection, thread_id: ThreadId, worker: &str, until
     Ok(n == 1)
 }
 
-pub(crate) fn release(
-    c: &mut Connection,
-    thread_id: ThreadId,
-    worker: &str,
-    how: Release,
-    now: Timestamp,
-) -> Result<()> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+pub(crate) fn release(c: &Connection, thread_id: ThreadId, worker: &str, how: Release, now: Timestamp) -> Result<()> {
+    let tx = c;
     match how {
         Release::Done => {
             let deleted = tx
@@ -222,10 +219,10 @@ pub(crate) fn release(
             .map_err(sql_err)?;
         }
     }
-    tx.commit().map_err(sql_err)
+    Ok(())
 }
 
-pub(crate) fn release_all(c: &mut Connection) -> Result<u64> {
+pub(crate) fn release_all(c: &Connection) -> Result<u64> {
     c.execute("UPDATE queue SET claimed_by = NULL, lease_until = NULL WHERE claimed_by IS NOT NULL", [])
         .map(|n| n as u64)
         .map_err(sql_err)

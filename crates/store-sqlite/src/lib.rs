@@ -1,19 +1,16 @@
 //! SQLite backend of the ClubOS [`Store`]: WAL journal, append-only
-//! migrations, one connection behind a mutex.
-//!
-//! Why one connection: SQLite allows one writer at a time anyway, and almost
-//! every call here writes. A single connection with cached statements avoids
-//! lock contention and busy retries; each call runs on tokio's blocking pool
-//! so the async runtime never waits on disk.
+//! migrations, a group-committing writer thread and reader threads (see
+//! [`exec`] for why).
 
 mod convert;
+mod exec;
 mod ingest;
 mod reads;
 mod schema;
 mod work;
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber};
@@ -32,10 +29,13 @@ pub enum Synchronous {
     Full,
 }
 
+/// Reader connections (and threads) of a file database.
+const READERS: usize = 2;
+
 /// The SQLite store. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    exec: Arc<exec::Exec>,
 }
 
 impl SqliteStore {
@@ -45,48 +45,73 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Backend(format!("creating {}: {e}", dir.display())))?;
         }
-        let conn = Connection::open(path).map_err(backend)?;
-        Self::init(conn, sync)
-    }
-
-    /// A private in-memory database (tests).
-    pub fn open_in_memory() -> Result<Self> {
-        Self::init(Connection::open_in_memory().map_err(backend)?, Synchronous::Normal)
-    }
-
-    fn init(mut conn: Connection, sync: Synchronous) -> Result<Self> {
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
-        let level = match sync {
-            Synchronous::Normal => "NORMAL",
-            Synchronous::Full => "FULL",
-        };
-        conn.pragma_update(None, "synchronous", level).map_err(backend)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
-        conn.pragma_update(None, "busy_timeout", 5000).map_err(backend)?;
-        conn.set_prepared_statement_cache_capacity(128);
-        let ran = schema::migrate(&mut conn).map_err(backend)?;
-        if ran > 0 {
-            tracing::info!(migrations = ran, "sqlite schema migrated");
+        let mut writer = Connection::open(path).map_err(backend)?;
+        writer.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
+        configure(&writer, sync)?;
+        // The checkpointer thread does this off the commit path.
+        writer.pragma_update(None, "wal_autocheckpoint", 0).map_err(backend)?;
+        migrate(&mut writer)?;
+        let mut readers = Vec::with_capacity(READERS);
+        for _ in 0..READERS {
+            let r = Connection::open(path).map_err(backend)?;
+            configure(&r, sync)?;
+            r.pragma_update(None, "query_only", "ON").map_err(backend)?;
+            readers.push(r);
         }
-        Ok(Self { conn: Arc::new(Mutex::new(conn)) })
+        let checkpointer = Connection::open(path).map_err(backend)?;
+        configure(&checkpointer, sync)?;
+        Self::start(writer, readers, Some(checkpointer))
     }
 
-    /// Runs `f` with the connection on the blocking pool.
-    async fn run<T, F>(&self, f: F) -> Result<T>
+    /// A private in-memory database (tests); reads run on the one connection.
+    pub fn open_in_memory() -> Result<Self> {
+        let mut conn = Connection::open_in_memory().map_err(backend)?;
+        configure(&conn, Synchronous::Normal)?;
+        migrate(&mut conn)?;
+        Self::start(conn, Vec::new(), None)
+    }
+
+    fn start(writer: Connection, readers: Vec<Connection>, checkpointer: Option<Connection>) -> Result<Self> {
+        let exec = exec::Exec::start(writer, readers, checkpointer)
+            .map_err(|e| StoreError::Backend(format!("starting the storage threads: {e}")))?;
+        Ok(Self { exec: Arc::new(exec) })
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock poisons it; the connection itself
-            // is still consistent (SQLite rolled back the open transaction).
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            f(&mut guard)
-        })
-        .await
-        .map_err(|e| StoreError::Backend(format!("storage task failed: {e}")))?
+        self.exec.write(f).await
     }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.exec.read(f).await
+    }
+}
+
+fn configure(c: &Connection, sync: Synchronous) -> Result<()> {
+    let level = match sync {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    c.pragma_update(None, "synchronous", level).map_err(backend)?;
+    c.pragma_update(None, "foreign_keys", "ON").map_err(backend)?;
+    c.pragma_update(None, "busy_timeout", 5000).map_err(backend)?;
+    c.set_prepared_statement_cache_capacity(128);
+    Ok(())
+}
+
+fn migrate(c: &mut Connection) -> Result<()> {
+    let ran = schema::migrate(c).map_err(backend)?;
+    if ran > 0 {
+        tracing::info!(migrations = ran, "sqlite schema migrated");
+    }
+    Ok(())
 }
 
 pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
@@ -96,31 +121,31 @@ pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
 #[async_trait]
 impl Store for SqliteStore {
     async fn ingest(&self, msg: NewInbound) -> Result<Ingested> {
-        self.run(move |c| ingest::ingest(c, &msg)).await
+        self.write(move |c| ingest::ingest(c, &msg)).await
     }
     async fn queue_depth(&self, now: Timestamp) -> Result<u64> {
-        self.run(move |c| ingest::queue_depth(c, now)).await
+        self.read(move |c| ingest::queue_depth(c, now)).await
     }
     async fn claim(&self, worker: &str, now: Timestamp, lease: SignedDuration) -> Result<Option<Claim>> {
         let worker = worker.to_owned();
-        self.run(move |c| ingest::claim(c, &worker, now, lease)).await
+        self.write(move |c| ingest::claim(c, &worker, now, lease)).await
     }
     async fn renew(&self, thread_id: ThreadId, worker: &str, until: Timestamp) -> Result<bool> {
         let worker = worker.to_owned();
-        self.run(move |c| ingest::renew(c, thread_id, &worker, until)).await
+        self.write(move |c| ingest::renew(c, thread_id, &worker, until)).await
     }
     async fn release(&self, thread_id: ThreadId, worker: &str, how: Release, now: Timestamp) -> Result<()> {
         let worker = worker.to_owned();
-        self.run(move |c| ingest::release(c, thread_id, &worker, how, now)).await
+        self.write(move |c| ingest::release(c, thread_id, &worker, how, now)).await
     }
     async fn release_all_claims(&self) -> Result<u64> {
-        self.run(ingest::release_all).await
+        self.write(ingest::release_all).await
     }
     async fn work_context(&self, thread_id: ThreadId, now: Timestamp, ledger_since: Timestamp) -> Result<WorkContext> {
-        self.run(move |c| work::work_context(c, thread_id, now, ledger_since)).await
+        self.read(move |c| work::work_context(c, thread_id, now, ledger_since)).await
     }
     async fn commit_decision(&self, d: NewDecision) -> Result<(DecisionId, Vec<ActionId>)> {
-        self.run(move |c| work::commit_decision(c, &d)).await
+        self.write(move |c| work::commit_decision(c, &d)).await
     }
     async fn mark_processed(
         &self,
@@ -129,7 +154,7 @@ impl Store for SqliteStore {
         notification: Option<NewNotification>,
         at: Timestamp,
     ) -> Result<()> {
-        self.run(move |c| work::mark_processed(c, thread_id, &message_ids, notification.as_ref(), at)).await
+        self.write(move |c| work::mark_processed(c, thread_id, &message_ids, notification.as_ref(), at)).await
     }
     async fn start_action(
         &self,
@@ -138,7 +163,7 @@ impl Store for SqliteStore {
         action: NewAction,
         at: Timestamp,
     ) -> Result<ActionId> {
-        self.run(move |c| work::start_action(c, thread_id, decision_id, &action, at)).await
+        self.write(move |c| work::start_action(c, thread_id, decision_id, &action, at)).await
     }
     async fn finish_action(
         &self,
@@ -147,35 +172,30 @@ impl Store for SqliteStore {
         error: Option<String>,
         at: Timestamp,
     ) -> Result<ActionRow> {
-        self.run(move |c| work::finish_action(c, id, outcome, error, at)).await
+        self.write(move |c| work::finish_action(c, id, outcome, error, at)).await
     }
     async fn pending_actions(&self) -> Result<Vec<ActionRow>> {
-        self.run(work::pending_actions).await
+        self.read(work::pending_actions).await
     }
     async fn ledger(&self, location: &LocationId, since: Timestamp) -> Result<Vec<ActionRecord>> {
         let location = location.clone();
-        self.run(move |c| work::ledger(c, &location, since)).await
+        self.read(move |c| work::ledger(c, &location, since)).await
     }
     async fn update_thread(&self, thread_id: ThreadId, update: ThreadUpdate, at: Timestamp) -> Result<()> {
-        self.run(move |c| {
-            let tx = c.transaction().map_err(backend)?;
-            work::apply_thread_update(&tx, thread_id, &update, at)?;
-            tx.commit().map_err(backend)
-        })
-        .await
+        self.write(move |c| work::apply_thread_update(c, thread_id, &update, at)).await
     }
     async fn list_threads(&self, filter: ThreadFilter) -> Result<Vec<ThreadRow>> {
-        self.run(move |c| reads::list_threads(c, &filter)).await
+        self.read(move |c| reads::list_threads(c, &filter)).await
     }
     async fn thread(&self, id: ThreadId) -> Result<Option<ThreadDetail>> {
-        self.run(move |c| reads::thread_detail(c, id)).await
+        self.read(move |c| reads::thread_detail(c, id)).await
     }
     async fn open_thread_times(&self) -> Result<Vec<ThreadTimes>> {
-        self.run(reads::open_thread_times).await
+        self.read(reads::open_thread_times).await
     }
     async fn upsert_booking(&self, booking: &Booking) -> Result<()> {
         let b = booking.clone();
-        self.run(move |c| reads::upsert_booking(c, &b)).await
+        self.write(move |c| reads::upsert_booking(c, &b)).await
     }
     async fn bookings_for(
         &self,
@@ -185,7 +205,7 @@ impl Store for SqliteStore {
         to: Timestamp,
     ) -> Result<Vec<Booking>> {
         let (phone, location) = (phone.clone(), location.cloned());
-        self.run(move |c| reads::bookings_for(c, &phone, location.as_ref(), from, to)).await
+        self.read(move |c| reads::bookings_for(c, &phone, location.as_ref(), from, to)).await
     }
     async fn set_customer(
         &self,
@@ -195,21 +215,21 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<CustomerRow> {
         let phone = phone.clone();
-        self.run(move |c| reads::set_customer(c, &phone, name, &flags, at)).await
+        self.write(move |c| reads::set_customer(c, &phone, name, &flags, at)).await
     }
     async fn customer(&self, phone: &PhoneNumber) -> Result<Option<CustomerRow>> {
         let phone = phone.clone();
-        self.run(move |c| reads::customer(c, &phone)).await
+        self.read(move |c| reads::customer(c, &phone)).await
     }
     async fn notify(&self, n: NewNotification, at: Timestamp) -> Result<Option<i64>> {
-        self.run(move |c| reads::notify(c, &n, at)).await
+        self.write(move |c| reads::notify(c, &n, at)).await
     }
     async fn notifications(&self, unacked_only: bool) -> Result<Vec<NotificationRow>> {
-        self.run(move |c| reads::notifications(c, unacked_only)).await
+        self.read(move |c| reads::notifications(c, unacked_only)).await
     }
     async fn ack_notification(&self, id: i64, by: &str, at: Timestamp) -> Result<bool> {
         let by = by.to_owned();
-        self.run(move |c| reads::ack_notification(c, id, &by, at)).await
+        self.write(move |c| reads::ack_notification(c, id, &by, at)).await
     }
     async fn audit(
         &self,
@@ -220,24 +240,24 @@ impl Store for SqliteStore {
         at: Timestamp,
     ) -> Result<()> {
         let (actor, action, subject) = (actor.to_owned(), action.to_owned(), subject.to_owned());
-        self.run(move |c| reads::audit(c, &actor, &action, &subject, &detail, at)).await
+        self.write(move |c| reads::audit(c, &actor, &action, &subject, &detail, at)).await
     }
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>> {
-        self.run(move |c| reads::audit_log(c, limit)).await
+        self.read(move |c| reads::audit_log(c, limit)).await
     }
     async fn setting(&self, key: &str) -> Result<Option<String>> {
         let key = key.to_owned();
-        self.run(move |c| reads::setting(c, &key)).await
+        self.read(move |c| reads::setting(c, &key)).await
     }
     async fn put_setting(&self, key: &str, value: &str, at: Timestamp) -> Result<()> {
         let (key, value) = (key.to_owned(), value.to_owned());
-        self.run(move |c| reads::put_setting(c, &key, &value, at)).await
+        self.write(move |c| reads::put_setting(c, &key, &value, at)).await
     }
     async fn active_sops(&self) -> Result<Vec<serde_json::Value>> {
-        self.run(reads::active_sops).await
+        self.read(reads::active_sops).await
     }
     async fn seed_sops(&self, sops: Vec<(String, serde_json::Value)>, at: Timestamp) -> Result<usize> {
-        self.run(move |c| reads::seed_sops(c, &sops, at)).await
+        self.write(move |c| reads::seed_sops(c, &sops, at)).await
     }
 }
 
@@ -251,6 +271,18 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn conformance_on_a_file_with_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        let n = std::sync::atomic::AtomicUsize::new(0);
+        clubos_store::conformance::run_all(|| {
+            let i = n.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let path = dir.path().join(format!("db{i}.sqlite"));
+            async move { SqliteStore::open(&path, Synchronous::Normal).unwrap() }
+        })
+        .await;
+    }
+
+    #[tokio::test]
     async fn reopening_a_file_keeps_data_and_does_not_remigrate() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("sub/clubos.db");
@@ -259,7 +291,7 @@ mod tests {
         drop(s);
         let s = SqliteStore::open(&path, Synchronous::Full).unwrap();
         assert_eq!(s.setting("k").await.unwrap().as_deref(), Some("v"));
-        let mode: String = s.conn.lock().unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+        let mode: String = Connection::open(&path).unwrap().query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
         assert_eq!(mode, "wal");
     }
 }

@@ -83,7 +83,7 @@ fn decision_row(r: &Row<'_>) -> rusqlite::Result<DecisionRow> {
     })
 }
 
-pub(crate) fn open_thread_times(c: &mut Connection) -> Result<Vec<ThreadTimes>> {
+pub(crate) fn open_thread_times(c: &Connection) -> Result<Vec<ThreadTimes>> {
     c.prepare_cached(
         "SELECT id, status, created_at, updated_at, last_inbound_at, last_outbound_at FROM threads
          WHERE status NOT IN ('resolved', 'ai_resolved', 'timeout', 'merged')",
@@ -202,11 +202,11 @@ pub(crate) fn notify_tx(c: &Connection, n: &NewNotification, at: Timestamp) -> R
     Ok((inserted == 1).then(|| c.last_insert_rowid()))
 }
 
-pub(crate) fn notify(c: &mut Connection, n: &NewNotification, at: Timestamp) -> Result<Option<i64>> {
+pub(crate) fn notify(c: &Connection, n: &NewNotification, at: Timestamp) -> Result<Option<i64>> {
     notify_tx(c, n, at)
 }
 
-pub(crate) fn notifications(c: &mut Connection, unacked_only: bool) -> Result<Vec<NotificationRow>> {
+pub(crate) fn notifications(c: &Connection, unacked_only: bool) -> Result<Vec<NotificationRow>> {
     c.prepare_cached(
         "SELECT id, kind, severity, thread_id, title, body, created_at, acked_at, acked_by FROM notifications
          WHERE (?1 = 0 OR acked_at IS NULL) ORDER BY id DESC LIMIT 500",
@@ -231,7 +231,7 @@ pub(crate) fn notifications(c: &mut Connection, unacked_only: bool) -> Result<Ve
     .map_err(sql_err)
 }
 
-pub(crate) fn ack_notification(c: &mut Connection, id: i64, by: &str, at: Timestamp) -> Result<bool> {
+pub(crate) fn ack_notification(c: &Connection, id: i64, by: &str, at: Timestamp) -> Result<bool> {
     let exists: bool = c
         .query_row("SELECT count(*) FROM notifications WHERE id = ?1", [id], |r| r.get::<_, i64>(0))
         .map_err(sql_err)?
@@ -245,7 +245,7 @@ pub(crate) fn ack_notification(c: &mut Connection, id: i64, by: &str, at: Timest
 }
 
 pub(crate) fn audit(
-    c: &mut Connection,
+    c: &Connection,
     actor: &str,
     action: &str,
     subject: &str,
@@ -259,7 +259,7 @@ pub(crate) fn audit(
     Ok(())
 }
 
-pub(crate) fn audit_log(c: &mut Connection, limit: u32) -> Result<Vec<AuditRow>> {
+pub(crate) fn audit_log(c: &Connection, limit: u32) -> Result<Vec<AuditRow>> {
     c.prepare_cached("SELECT id, at, actor, action, subject, detail FROM audit ORDER BY id DESC LIMIT ?1")
         .map_err(sql_err)?
         .query_map([limit.clamp(1, 1000)], |r| {
@@ -278,11 +278,11 @@ pub(crate) fn audit_log(c: &mut Connection, limit: u32) -> Result<Vec<AuditRow>>
         .map_err(sql_err)
 }
 
-pub(crate) fn setting(c: &mut Connection, key: &str) -> Result<Option<String>> {
+pub(crate) fn setting(c: &Connection, key: &str) -> Result<Option<String>> {
     c.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional().map_err(sql_err)
 }
 
-pub(crate) fn put_setting(c: &mut Connection, key: &str, value: &str, at: Timestamp) -> Result<()> {
+pub(crate) fn put_setting(c: &Connection, key: &str, value: &str, at: Timestamp) -> Result<()> {
     c.execute(
         "INSERT INTO settings (key, value, updated_at) VALUES (?1, ?2, ?3)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
@@ -292,7 +292,7 @@ pub(crate) fn put_setting(c: &mut Connection, key: &str, value: &str, at: Timest
     Ok(())
 }
 
-pub(crate) fn active_sops(c: &mut Connection) -> Result<Vec<serde_json::Value>> {
+pub(crate) fn active_sops(c: &Connection) -> Result<Vec<serde_json::Value>> {
     c.prepare_cached("SELECT body FROM sops WHERE status = 'active' ORDER BY id, version")
         .map_err(sql_err)?
         .query_map([], |r| {
@@ -304,8 +304,8 @@ pub(crate) fn active_sops(c: &mut Connection) -> Result<Vec<serde_json::Value>> 
         .map_err(sql_err)
 }
 
-pub(crate) fn seed_sops(c: &mut Connection, sops: &[(String, serde_json::Value)], at: Timestamp) -> Result<usize> {
-    let tx = c.transaction().map_err(sql_err)?;
+pub(crate) fn seed_sops(c: &Connection, sops: &[(String, serde_json::Value)], at: Timestamp) -> Result<usize> {
+    let tx = c;
     let existing: i64 = tx.query_row("SELECT count(*) FROM sops", [], |r| r.get(0)).map_err(sql_err)?;
     if existing > 0 {
         return Ok(0);
@@ -317,6 +317,5 @@ pub(crate) fn seed_sops(c: &mut Connection, sops: &[(String, serde_json::Value)]
         )
         .map_err(sql_err)?;
     }
-    tx.commit().map_err(sql_err)?;
     Ok(sops.len())
 }

@@ -9,13 +9,13 @@ use clubos_store::{
     Result, StoreError, ThreadId, ThreadUpdate, WorkContext,
 };
 use jiff::{SignedDuration, Timestamp};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use crate::convert::{THREAD_COLUMNS, conv_err, ms, opt_ts, parse, sql_err, target, thread_row, ts};
 use crate::reads::{bookings_for, customer, notify_tx};
 
 pub(crate) fn work_context(
-    c: &mut Connection,
+    c: &Connection,
     thread_id: ThreadId,
     now: Timestamp,
     ledger_since: Timestamp,
@@ -70,8 +70,8 @@ pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<MessageRow> {
     Ok(MessageRow { id: r.get(0)?, direction, body: r.get(2)?, at: ts(r.get(3)?)?, author: r.get(4)? })
 }
 
-pub(crate) fn commit_decision(c: &mut Connection, d: &NewDecision) -> Result<(DecisionId, Vec<ActionId>)> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+pub(crate) fn commit_decision(c: &Connection, d: &NewDecision) -> Result<(DecisionId, Vec<ActionId>)> {
+    let tx = c;
     let at = ms(d.at);
     if let Some(worker) = &d.claim {
         let held: i64 = tx
@@ -128,26 +128,25 @@ pub(crate) fn commit_decision(c: &mut Connection, d: &NewDecision) -> Result<(De
             .execute(params![d.thread_id, at])
             .map_err(sql_err)?;
     }
-    apply_thread_update(&tx, d.thread_id, &d.thread, d.at)?;
+    apply_thread_update(tx, d.thread_id, &d.thread, d.at)?;
     let mut ids = Vec::with_capacity(d.actions.len());
     for a in &d.actions {
-        ids.push(insert_action(&tx, d.thread_id, Some(decision_id), a, d.at)?);
+        ids.push(insert_action(tx, d.thread_id, Some(decision_id), a, d.at)?);
     }
     if let Some(n) = &d.notification {
-        notify_tx(&tx, n, d.at)?;
+        notify_tx(tx, n, d.at)?;
     }
-    tx.commit().map_err(sql_err)?;
     Ok((decision_id, ids))
 }
 
 pub(crate) fn mark_processed(
-    c: &mut Connection,
+    c: &Connection,
     thread_id: ThreadId,
     ids: &[i64],
     n: Option<&NewNotification>,
     at: Timestamp,
 ) -> Result<()> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+    let tx = c;
     {
         let mut mark =
             tx.prepare_cached("UPDATE messages SET processed = 1 WHERE id = ?1 AND thread_id = ?2").map_err(sql_err)?;
@@ -156,13 +155,13 @@ pub(crate) fn mark_processed(
         }
     }
     if let Some(n) = n {
-        notify_tx(&tx, n, at)?;
+        notify_tx(tx, n, at)?;
     }
-    tx.commit().map_err(sql_err)
+    Ok(())
 }
 
 fn insert_action(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     thread_id: ThreadId,
     decision_id: Option<DecisionId>,
     a: &NewAction,
@@ -200,15 +199,14 @@ fn insert_action(
 }
 
 pub(crate) fn start_action(
-    c: &mut Connection,
+    c: &Connection,
     thread_id: ThreadId,
     decision_id: Option<DecisionId>,
     a: &NewAction,
     at: Timestamp,
 ) -> Result<ActionId> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
-    let id = insert_action(&tx, thread_id, decision_id, a, at)?;
-    tx.commit().map_err(sql_err)?;
+    let tx = c;
+    let id = insert_action(tx, thread_id, decision_id, a, at)?;
     Ok(id)
 }
 
@@ -248,13 +246,13 @@ pub(crate) fn actions_where(c: &Connection, clause: &str, p: impl rusqlite::Para
 }
 
 pub(crate) fn finish_action(
-    c: &mut Connection,
+    c: &Connection,
     id: ActionId,
     outcome: ActionOutcome,
     error: Option<String>,
     at: Timestamp,
 ) -> Result<ActionRow> {
-    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
+    let tx = c;
     let n = tx
         .prepare_cached(
             "UPDATE actions SET status = ?2, error = ?3, finished_at = ?4 WHERE id = ?1 AND status = 'pending'",
@@ -262,7 +260,7 @@ pub(crate) fn finish_action(
         .map_err(sql_err)?
         .execute(params![id, outcome.as_str(), error, ms(at)])
         .map_err(sql_err)?;
-    let row = actions_where(&tx, "id = ?1", [id])?.pop().ok_or_else(|| StoreError::NotFound(format!("action {id}")))?;
+    let row = actions_where(tx, "id = ?1", [id])?.pop().ok_or_else(|| StoreError::NotFound(format!("action {id}")))?;
     if n == 0 {
         return Err(StoreError::Conflict(format!("action {id} already finished as {}", row.status.as_str())));
     }
@@ -279,11 +277,10 @@ pub(crate) fn finish_action(
             .execute(params![row.thread_id, ms(at)])
             .map_err(sql_err)?;
     }
-    tx.commit().map_err(sql_err)?;
     Ok(row)
 }
 
-pub(crate) fn pending_actions(c: &mut Connection) -> Result<Vec<ActionRow>> {
+pub(crate) fn pending_actions(c: &Connection) -> Result<Vec<ActionRow>> {
     actions_where(c, "status = 'pending'", [])
 }
 

@@ -21,7 +21,7 @@ use jiff::{SignedDuration, Timestamp};
 pub use records::*;
 
 /// Errors of a storage backend.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("not found: {0}")]
     NotFound(String),
