@@ -130,7 +130,7 @@ fn arb_world() -> impl Strategy<Value = World> {
     let record = (
         proptest::sample::select(vec![ActionKind::ResetTrackman, ActionKind::RebootPc, ActionKind::UnlockDoor]),
         1u16..=4,
-        0i64..7200,
+        -600i64..7200,
         arb_outcome(),
         any::<bool>(),
     );
@@ -219,6 +219,33 @@ proptest! {
         if let Decision::Escalate { reason, .. } = e.decision {
             prop_assert_eq!(Some(reason), e.deciding_check().and_then(|c| c.reason));
         }
+    }
+
+    /// The scoped ledger read (what storage fetches for a planned action)
+    /// gives exactly the checks and decision of the whole ledger.
+    #[test]
+    fn the_scoped_ledger_decides_like_the_whole_ledger(w in arb_world()) {
+        let tz = TimeZone::get("America/Halifax").unwrap();
+        let limits = Limits::default();
+        let full = evaluate(&w, &tz, &limits);
+        let d = door();
+        let input = PolicyInput {
+            classification: &w.class,
+            booking: w.booking.as_ref(),
+            flags: &w.flags,
+            clock: Clock::new(w.now, &tz),
+            ledger: Ledger(&w.ledger),
+            health: w.health,
+            thread: w.thread,
+            signals: w.signals,
+            default_door: Some(&d),
+        };
+        let scoped = match policy::LedgerScope::for_input(&input, &limits) {
+            Some(scope) => scope.select(&w.ledger),
+            None => Vec::new(),
+        };
+        let narrow = evaluate(&World { ledger: scoped, ..w.clone() }, &tz, &limits);
+        prop_assert_eq!(full, narrow);
     }
 
     /// Equal inputs give equal decisions: no hidden state, no clock.

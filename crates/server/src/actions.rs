@@ -7,13 +7,12 @@
 use std::sync::Arc;
 
 use clubos_connectors::{ConnectorError, DeviceOutcome};
-use clubos_domain::policy::{Check, PlannedAction, PolicyInput, ThreadFacts, limit_checks};
+use clubos_domain::policy::{Check, LedgerScope, PlannedAction, PolicyInput, ThreadFacts, limit_checks};
 use clubos_domain::{
     ActionKind, ActionOutcome, ActionTarget, Category, Classification, Clock as DomainClock, Confidence, Ledger,
     Proposal, Signals, ThreadStatus, TriggeredBy, booking,
 };
 use clubos_store::{ActionRow, NewAction, StoreError, ThreadRow, ThreadUpdate};
-use jiff::SignedDuration;
 
 use crate::app::App;
 
@@ -115,7 +114,7 @@ pub async fn perform_human(app: &Arc<App>, thread_id: i64, req: HumanAction) -> 
     // Held from the limit check until the intent is recorded (see App).
     let guard = app.action_lock.lock().await;
     let now = app.clock.now();
-    let ctx = app.store.work_context(thread_id, now, now - SignedDuration::from_hours(24)).await?;
+    let ctx = app.store.work_context(thread_id, now).await?;
     let thread = &ctx.thread;
     let location = app
         .location(&thread.location)
@@ -128,7 +127,14 @@ pub async fn perform_human(app: &Arc<App>, thread_id: i64, req: HumanAction) -> 
     let failed: Vec<String> = if req.kind == ActionKind::SendReply {
         Vec::new()
     } else {
-        human_checks(app, &ctx, booking.as_ref(), &req, location)
+        let planned = PlannedAction {
+            kind: req.kind,
+            target: req.target.clone(),
+            booking: booking.as_ref().map(|b| b.id.clone()),
+        };
+        let scope = LedgerScope::for_action(&planned, &app.config.limits, now);
+        let ledger = app.store.ledger(&thread.location, &scope).await?;
+        human_checks(app, &ctx, &ledger, &planned, booking.as_ref(), location)
     };
     let override_reason = req.override_reason.as_deref().map(str::trim).filter(|r| !r.is_empty());
     if !failed.is_empty() {
@@ -207,13 +213,14 @@ fn validate_target(location: &clubos_config::LocationConfig, req: &HumanAction) 
 fn human_checks(
     app: &App,
     ctx: &clubos_store::WorkContext,
+    ledger: &[clubos_domain::ActionRecord],
+    planned: &PlannedAction,
     booking: Option<&clubos_domain::Booking>,
-    req: &HumanAction,
     location: &clubos_config::LocationConfig,
 ) -> Vec<String> {
     let now = app.clock.now();
     let limits = &app.config.limits;
-    let category = if req.kind == ActionKind::UnlockDoor { Category::Access } else { Category::Tech };
+    let category = if planned.kind == ActionKind::UnlockDoor { Category::Access } else { Category::Tech };
     let profile = app.profile();
     let policy = profile.get(category);
     let classification = Classification {
@@ -229,15 +236,14 @@ fn human_checks(
         booking,
         flags: &ctx.flags,
         clock: DomainClock::new(now, &location.timezone),
-        ledger: Ledger(&ctx.ledger),
+        ledger: Ledger(ledger),
         health: app.policy_health(),
         thread: ThreadFacts { status: ctx.thread.status, failed_ai_actions: 0 },
         signals: Signals::default(),
         default_door: None,
     };
-    let planned = PlannedAction { kind: req.kind, target: req.target.clone(), booking: booking.map(|b| b.id.clone()) };
     let mut checks = Vec::new();
-    limit_checks(&planned, &input, policy, limits, &mut checks);
+    limit_checks(planned, &input, policy, limits, &mut checks);
     let mut failed: Vec<String> = checks
         .iter()
         .filter(|c: &&Check| !c.passed && c.name != clubos_domain::policy::CheckName::Fallbacks)
@@ -253,7 +259,7 @@ fn human_checks(
         "booking_active: no booking covers now".into(),
     );
     prereq(ctx.flags.is_empty(), format!("customer_not_flagged: {} flag(s)", ctx.flags.len()));
-    if let (ActionTarget::Bay(bay), Some(Some(booked))) = (&req.target, booking.map(|b| b.bay)) {
+    if let (ActionTarget::Bay(bay), Some(Some(booked))) = (&planned.target, booking.map(|b| b.bay)) {
         prereq(*bay == booked, format!("booked bay: booking is for bay {booked}, not bay {bay}"));
     }
     failed

@@ -36,6 +36,26 @@ pub struct Metrics {
     pub llm_tokens: Family<TokenLabels, Counter>,
     /// From the message's arrival to its decision being recorded.
     pub processing_seconds: Histogram,
+    /// When `queue_depth` was last counted (see [`Metrics::depth_is_stale`]).
+    depth_sampled: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+impl Metrics {
+    /// How long a counted queue depth is reused. Counting is a scan of the
+    /// waiting items; a scraper polling many times a second (a dashboard,
+    /// the load command) would otherwise scan a long backlog each time.
+    pub const DEPTH_MAX_AGE: std::time::Duration = std::time::Duration::from_secs(1);
+
+    /// True (and the sample time reset to `now`) when the queue depth should
+    /// be counted again.
+    pub fn depth_is_stale(&self, now: std::time::Instant) -> bool {
+        let mut at = self.depth_sampled.lock().unwrap_or_else(|p| p.into_inner());
+        let stale = at.is_none_or(|t| now.duration_since(t) >= Self::DEPTH_MAX_AGE);
+        if stale {
+            *at = Some(now);
+        }
+        stale
+    }
 }
 
 impl Default for Metrics {
@@ -59,7 +79,16 @@ impl Default for Metrics {
             "Time from a message's arrival to its decision",
             processing_seconds.clone(),
         );
-        Self { registry, messages_received, decisions, actions, queue_depth, llm_tokens, processing_seconds }
+        Self {
+            registry,
+            messages_received,
+            decisions,
+            actions,
+            queue_depth,
+            llm_tokens,
+            processing_seconds,
+            depth_sampled: std::sync::Mutex::new(None),
+        }
     }
 }
 

@@ -13,6 +13,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use clubos_domain::policy::LedgerScope;
 use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber};
 use clubos_store::*;
 use jiff::{SignedDuration, Timestamp};
@@ -141,8 +142,8 @@ impl Store for SqliteStore {
     async fn release_all_claims(&self) -> Result<u64> {
         self.write(ingest::release_all).await
     }
-    async fn work_context(&self, thread_id: ThreadId, now: Timestamp, ledger_since: Timestamp) -> Result<WorkContext> {
-        self.read(move |c| work::work_context(c, thread_id, now, ledger_since)).await
+    async fn work_context(&self, thread_id: ThreadId, now: Timestamp) -> Result<WorkContext> {
+        self.read(move |c| work::work_context(c, thread_id, now)).await
     }
     async fn commit_decision(&self, d: NewDecision) -> Result<(DecisionId, Vec<ActionId>)> {
         self.write(move |c| work::commit_decision(c, &d)).await
@@ -177,9 +178,9 @@ impl Store for SqliteStore {
     async fn pending_actions(&self) -> Result<Vec<ActionRow>> {
         self.read(work::pending_actions).await
     }
-    async fn ledger(&self, location: &LocationId, since: Timestamp) -> Result<Vec<ActionRecord>> {
-        let location = location.clone();
-        self.read(move |c| work::ledger(c, &location, since)).await
+    async fn ledger(&self, location: &LocationId, scope: &LedgerScope) -> Result<Vec<ActionRecord>> {
+        let (location, scope) = (location.clone(), scope.clone());
+        self.read(move |c| work::ledger(c, &location, &scope)).await
     }
     async fn update_thread(&self, thread_id: ThreadId, update: ThreadUpdate, at: Timestamp) -> Result<()> {
         self.write(move |c| work::apply_thread_update(c, thread_id, &update, at)).await

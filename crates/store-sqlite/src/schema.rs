@@ -151,6 +151,13 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE INDEX actions_ledger ON actions(location, started_at) WHERE kind != 'send_reply';
     "#,
+    // 3: the ledger is read per planned action (latest attempt on a target,
+    // a bay's resets in a window, a booking's attempts), not per location.
+    r#"
+    DROP INDEX actions_ledger;
+    CREATE INDEX actions_by_target ON actions(location, kind, target, started_at);
+    CREATE INDEX actions_by_booking ON actions(booking_id, kind) WHERE booking_id IS NOT NULL;
+    "#,
 ];
 
 /// Brings the schema up to date inside one transaction per migration.

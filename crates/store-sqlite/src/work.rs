@@ -1,6 +1,7 @@
 //! The worker's transactions: its context, decisions with their action
 //! intents, action outcomes, and thread updates.
 
+use clubos_domain::policy::LedgerScope;
 use clubos_domain::{
     ActionKind, ActionOutcome, ActionRecord, Booking, BookingId, CustomerFlags, LocationId, TriggeredBy,
 };
@@ -14,12 +15,7 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::convert::{THREAD_COLUMNS, conv_err, ms, opt_ts, parse, sql_err, target, thread_row, ts};
 use crate::reads::{bookings_for, customer, notify_tx};
 
-pub(crate) fn work_context(
-    c: &Connection,
-    thread_id: ThreadId,
-    now: Timestamp,
-    ledger_since: Timestamp,
-) -> Result<WorkContext> {
+pub(crate) fn work_context(c: &Connection, thread_id: ThreadId, now: Timestamp) -> Result<WorkContext> {
     let thread = c
         .prepare_cached(&format!("SELECT {THREAD_COLUMNS} FROM threads WHERE id = ?1"))
         .map_err(sql_err)?
@@ -49,7 +45,6 @@ pub(crate) fn work_context(
     let window = SignedDuration::from_hours(12);
     let bookings: Vec<Booking> =
         bookings_for(c, &thread.customer_phone, Some(&thread.location), now - window, now + window)?;
-    let ledger = ledger(c, &thread.location, ledger_since)?;
     Ok(WorkContext {
         failed_ai_actions: failed as u32,
         last_classified_at: opt_ts(last_classified).map_err(sql_err)?,
@@ -57,7 +52,6 @@ pub(crate) fn work_context(
         pending,
         flags: CustomerFlags::from_iter(flags),
         bookings,
-        ledger,
     })
 }
 
@@ -284,11 +278,27 @@ pub(crate) fn pending_actions(c: &Connection) -> Result<Vec<ActionRow>> {
     actions_where(c, "status = 'pending'", [])
 }
 
-pub(crate) fn ledger(c: &Connection, location: &LocationId, since: Timestamp) -> Result<Vec<ActionRecord>> {
+/// Exactly `scope.select(..)` of the location's attempts (see [`LedgerScope`]).
+pub(crate) fn ledger(c: &Connection, location: &LocationId, scope: &LedgerScope) -> Result<Vec<ActionRecord>> {
     let rows = actions_where(
         c,
-        "location = ?1 AND started_at >= ?2 AND kind != 'send_reply'",
-        params![location.as_str(), ms(since)],
+        "id IN (
+            SELECT id FROM (SELECT id FROM actions
+                WHERE location = ?1 AND kind = ?2 AND target = ?3 AND started_at <= ?4
+                ORDER BY started_at DESC LIMIT 1)
+            UNION SELECT id FROM actions
+                WHERE ?5 IS NOT NULL AND location = ?1 AND kind = ?2 AND target = ?3
+                  AND started_at >= ?5 AND started_at <= ?4
+            UNION SELECT id FROM actions
+                WHERE booking_id = ?6 AND kind = ?2 AND location = ?1)",
+        params![
+            location.as_str(),
+            scope.kind.as_str(),
+            scope.target.to_string(),
+            ms(scope.until),
+            scope.window_since.map(ms),
+            scope.booking.as_ref().map(|b| b.as_str()),
+        ],
     )?;
     Ok(rows.iter().map(ActionRow::to_record).collect())
 }

@@ -15,6 +15,7 @@ pub mod conformance;
 mod records;
 
 use async_trait::async_trait;
+use clubos_domain::policy::LedgerScope;
 use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber};
 use jiff::{SignedDuration, Timestamp};
 
@@ -57,9 +58,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     // ---- the worker ----
 
-    /// What the policy needs for a claimed thread; the ledger covers attempts
-    /// since `ledger_since` at the thread's location.
-    async fn work_context(&self, thread_id: ThreadId, now: Timestamp, ledger_since: Timestamp) -> Result<WorkContext>;
+    /// What the policy needs for a claimed thread (the ledger apart: it
+    /// depends on the action the classifier proposes; see [`Store::ledger`]).
+    async fn work_context(&self, thread_id: ThreadId, now: Timestamp) -> Result<WorkContext>;
     /// Records a decision with its thread update, action intents and
     /// notification, and marks its messages processed — atomically.
     async fn commit_decision(&self, d: NewDecision) -> Result<(DecisionId, Vec<ActionId>)>;
@@ -93,8 +94,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     ) -> Result<ActionRow>;
     /// Actions whose outcome was never recorded (for reconciliation).
     async fn pending_actions(&self) -> Result<Vec<ActionRow>>;
-    /// Attempts at a location since a time (the ledger for operators' actions).
-    async fn ledger(&self, location: &LocationId, since: Timestamp) -> Result<Vec<ActionRecord>>;
+    /// The device-action attempts at `location` that the limits read for one
+    /// planned action: exactly `scope.select(all attempts at the location)`.
+    async fn ledger(&self, location: &LocationId, scope: &LedgerScope) -> Result<Vec<ActionRecord>>;
     /// Changes a thread's status, category, bay or escalation.
     async fn update_thread(&self, thread_id: ThreadId, update: ThreadUpdate, at: Timestamp) -> Result<()>;
 

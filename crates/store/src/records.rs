@@ -352,8 +352,6 @@ pub struct WorkContext {
     pub flags: clubos_domain::CustomerFlags,
     /// The customer's bookings around now at this location.
     pub bookings: Vec<clubos_domain::Booking>,
-    /// Recent attempts at this location (targets and bookings), for the limits.
-    pub ledger: Vec<clubos_domain::ActionRecord>,
 }
 
 /// How the worker hands a claimed thread back.

@@ -35,6 +35,15 @@ pub struct PolicyInput<'a> {
 }
 
 impl PolicyInput<'_> {
+    /// The device action the policy would weigh for this input, if any: the
+    /// classifier's proposal with its target resolved. The caller reads the
+    /// ledger for it (see [`super::LedgerScope`]) before calling `decide`.
+    pub fn planned_action(&self) -> Option<super::PlannedAction> {
+        let kind = self.classification.proposal.device_action()?;
+        let (kind, target) = self.resolve_target(kind)?;
+        Some(super::PlannedAction { kind, target, booking: self.booking.map(|b| b.id.clone()) })
+    }
+
     /// The target of a device action: the bay the customer named, else the
     /// booked bay; the door named, else the location's default door.
     pub(crate) fn resolve_target(&self, kind: ActionKind) -> Option<(ActionKind, ActionTarget)> {

@@ -15,7 +15,7 @@ use std::fmt;
 pub use check::{Check, CheckName, Detail};
 pub use gates::{Budget, CapPeriod, Gate, TokenUsage, llm_gate, token_budget};
 pub use input::{PolicyInput, ThreadFacts};
-pub use limits::limit_checks;
+pub use limits::{LedgerScope, limit_checks};
 
 use jiff::Timestamp;
 
@@ -211,11 +211,7 @@ pub fn decide(input: &PolicyInput<'_>, profile: &AutonomyProfile, limits: &Limit
         checks.push(rule.check(clock, input.booking, input.flags));
     }
 
-    let planned = kind.and_then(|kind| input.resolve_target(kind)).map(|(kind, target)| PlannedAction {
-        kind,
-        target,
-        booking: input.booking.map(|b| b.id.clone()),
-    });
+    let planned = input.planned_action();
     if kind.is_some() {
         let booked_bay = input.booking.and_then(|b| b.bay);
         let target = planned.as_ref().map(|p| p.target.clone());

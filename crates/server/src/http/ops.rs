@@ -27,7 +27,9 @@ pub async fn readyz(State(app): State<Arc<App>>) -> Result<impl IntoResponse, Ap
 }
 
 pub async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
-    if let Ok(depth) = app.store.queue_depth(app.clock.now()).await {
+    if app.metrics.depth_is_stale(std::time::Instant::now())
+        && let Ok(depth) = app.store.queue_depth(app.clock.now()).await
+    {
         app.metrics.queue_depth.set(depth as i64);
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], app.metrics.render())

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use clubos_agent::{ClassifierOutput, ClassifyError, ClassifyRequest};
-use clubos_domain::policy::{Decision, Gate, Notice, PolicyInput, Proposed, ThreadFacts, decide, llm_gate};
+use clubos_domain::policy::{
+    Decision, Gate, LedgerScope, Notice, PolicyInput, Proposed, ThreadFacts, decide, llm_gate,
+};
 use clubos_domain::{
     ActionKind, ActionTarget, Classification, Clock as DomainClock, Confidence, Ledger, Proposal, ReasonCode, Signals,
     ThreadStatus, TriggeredBy, Verdict, booking,
@@ -14,7 +16,7 @@ use clubos_store::{
     ActionRow, ActionStatus, Claim, Escalation, NewAction, NewDecision, NewNotification, Release, Severity, StoreError,
     ThreadRow, ThreadUpdate,
 };
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde_json::{Value, json};
 
 use super::steps::Step;
@@ -45,7 +47,7 @@ pub async fn process(app: &Arc<App>, claim: &Claim, worker: &str) -> Result<Rele
 
 async fn decide_thread(app: &Arc<App>, claim: &Claim, worker: &str) -> Result<Release, StoreError> {
     let now = app.clock.now();
-    let ctx = app.store.work_context(claim.thread_id, now, now - SignedDuration::from_hours(24)).await?;
+    let ctx = app.store.work_context(claim.thread_id, now).await?;
     if ctx.pending.is_empty() {
         return Ok(Release::Done);
     }
@@ -103,23 +105,34 @@ async fn decide_thread(app: &Arc<App>, claim: &Claim, worker: &str) -> Result<Re
         booking,
         flags: &ctx.flags,
         clock: DomainClock::new(now, &location.timezone),
-        ledger: Ledger(&ctx.ledger),
+        ledger: Ledger::EMPTY,
         health: app.policy_health(),
         thread: ThreadFacts { status, failed_ai_actions: ctx.failed_ai_actions },
         signals,
         default_door: location.default_door().map(|d| &d.id),
     };
-    let profile = app.profile();
-    let mut eval = decide(&input, &profile, &app.config.limits);
+    let (profile, limits) = (app.profile(), &app.config.limits);
+    // The ledger is read for the planned action only: a few index lookups.
+    let ledger = match LedgerScope::for_input(&input, limits) {
+        Some(scope) => app.store.ledger(&thread.location, &scope).await?,
+        None => Vec::new(),
+    };
+    let mut eval = decide(&PolicyInput { ledger: Ledger(&ledger), ..input }, &profile, limits);
     let mut guard = None;
+    let fresh;
     if matches!(eval.decision, Decision::Execute { .. }) {
         // Why a lock: the limits were checked against a ledger read earlier;
         // another worker or an operator may have acted since. Deciding again
-        // on a fresh ledger and recording the intent under one lock makes
-        // "check, then record" atomic within this process.
+        // on a fresh ledger, at a fresh "now" (so attempts that started while
+        // we classified count), and recording the intent under one lock
+        // makes "check, then record" atomic within this process.
         guard = Some(app.action_lock.lock().await);
-        let fresh = app.store.ledger(&thread.location, now - SignedDuration::from_hours(24)).await?;
-        eval = decide(&PolicyInput { ledger: Ledger(&fresh), ..input }, &profile, &app.config.limits);
+        let input = PolicyInput { clock: DomainClock::new(app.clock.now(), &location.timezone), ..input };
+        fresh = match LedgerScope::for_input(&input, limits) {
+            Some(scope) => app.store.ledger(&thread.location, &scope).await?,
+            None => Vec::new(),
+        };
+        eval = decide(&PolicyInput { ledger: Ledger(&fresh), ..input }, &profile, limits);
     }
     let mut d = base(&thread, ids, now, checks_json(&eval.checks), Verdict::Escalate, None, &out.model, classified);
     d.claim = Some(worker.to_owned());

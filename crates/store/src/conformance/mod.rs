@@ -8,6 +8,7 @@ use clubos_domain::*;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::*;
+use clubos_domain::policy::LedgerScope;
 
 /// Runs every conformance check, each on a fresh store from `make`.
 pub async fn run_all<S, F, Fut>(make: F)
@@ -26,9 +27,11 @@ where
     queue_overflow_alerts_once(&make().await).await;
     guards::compare_and_set_updates(&make().await).await;
     guards::decisions_need_the_claim_and_undecided_messages(&make().await).await;
+    ledger::scoped_reads_match_the_reference(&make().await).await;
 }
 
 mod guards;
+mod ledger;
 
 pub fn t(mins: i64) -> Timestamp {
     "2026-06-15T18:00:00Z".parse::<Timestamp>().unwrap_or(Timestamp::UNIX_EPOCH) + SignedDuration::from_mins(mins)
@@ -112,10 +115,10 @@ async fn threads_join_within_the_window(s: &impl Store) {
     let (e, _, _) = stored(s.ingest(inbound("6", 1, 65, Priority::Normal)).await.unwrap());
     assert_eq!(e, d, "an escalated thread is joined");
     assert_eq!(s.thread(d).await.unwrap().unwrap().thread.status, ThreadStatus::Escalated, "and stays with the human");
-    let pending: Vec<i64> = s.work_context(d, t(65), t(0)).await.unwrap().pending.iter().map(|m| m.id).collect();
+    let pending: Vec<i64> = s.work_context(d, t(65)).await.unwrap().pending.iter().map(|m| m.id).collect();
     assert_eq!(pending.len(), 2);
     s.mark_processed(d, pending, None, t(66)).await.unwrap();
-    assert!(s.work_context(d, t(66), t(0)).await.unwrap().pending.is_empty());
+    assert!(s.work_context(d, t(66)).await.unwrap().pending.is_empty());
     let f = s.list_threads(ThreadFilter { phone: Some(phone(1)), ..Default::default() }).await.unwrap();
     assert_eq!(f.len(), 3);
     let esc =
@@ -235,7 +238,7 @@ fn reset(kind: ActionKind, body: Option<&str>) -> NewAction {
 
 async fn decisions_are_atomic_and_actions_run_once(s: &impl Store) {
     let (tid, mid, _) = stored(s.ingest(inbound("d1", 9, 0, Priority::High)).await.unwrap());
-    let ctx = s.work_context(tid, t(1), t(-60)).await.unwrap();
+    let ctx = s.work_context(tid, t(1)).await.unwrap();
     assert_eq!(ctx.pending.iter().map(|m| m.id).collect::<Vec<_>>(), vec![mid]);
     assert_eq!(ctx.last_classified_at, None);
     // Two actions of one kind for one decision: refused, nothing written.
@@ -250,12 +253,20 @@ async fn decisions_are_atomic_and_actions_run_once(s: &impl Store) {
         vec![reset(ActionKind::ResetTrackman, None), reset(ActionKind::SendReply, Some("Resetting now"))],
     );
     let (did, aids) = s.commit_decision(one).await.unwrap();
-    let ctx = s.work_context(tid, t(2), t(-60)).await.unwrap();
+    let ctx = s.work_context(tid, t(2)).await.unwrap();
     assert!(ctx.pending.is_empty(), "messages are processed with the decision");
     assert_eq!(ctx.last_classified_at, Some(t(1)));
     assert_eq!(ctx.thread.status, ThreadStatus::InProgress);
-    assert_eq!(ctx.ledger.len(), 1, "replies are not in the device ledger");
-    assert_eq!(ctx.ledger[0].outcome, None, "in flight");
+    let scope = |at: i64| LedgerScope {
+        kind: ActionKind::ResetTrackman,
+        target: ActionTarget::Bay(BayNumber::new(3).expect("bay")),
+        until: t(at),
+        window_since: Some(t(0)),
+        booking: None,
+    };
+    let ledger = s.ledger(&loc(), &scope(2)).await.unwrap();
+    assert_eq!(ledger.len(), 1, "replies are not in the device ledger");
+    assert_eq!(ledger[0].outcome, None, "in flight");
     let pending = s.pending_actions().await.unwrap();
     assert_eq!(pending.len(), 2);
     assert!(pending.iter().all(|a| a.decision_id == Some(did)));
@@ -271,7 +282,7 @@ async fn decisions_are_atomic_and_actions_run_once(s: &impl Store) {
     assert_eq!(d.actions[0].status, ActionStatus::Done(ActionOutcome::Failed));
     assert_eq!(d.actions[0].error.as_deref(), Some("device 500"));
     assert!(s.pending_actions().await.unwrap().is_empty());
-    assert_eq!(s.work_context(tid, t(3), t(-60)).await.unwrap().failed_ai_actions, 1);
+    assert_eq!(s.work_context(tid, t(3)).await.unwrap().failed_ai_actions, 1);
     let follow_up = s.start_action(tid, Some(did), reset(ActionKind::SendReply, Some("again")), t(3)).await;
     assert!(matches!(follow_up, Err(StoreError::Conflict(_))), "one reply per decision");
     let human = s
@@ -288,8 +299,8 @@ async fn decisions_are_atomic_and_actions_run_once(s: &impl Store) {
         .await
         .unwrap();
     assert!(human > aids[1]);
-    assert_eq!(s.ledger(&loc(), t(0)).await.unwrap().len(), 2);
-    assert_eq!(s.ledger(&loc(), t(3)).await.unwrap().len(), 1);
+    assert_eq!(s.ledger(&loc(), &scope(4)).await.unwrap().len(), 2);
+    assert_eq!(s.ledger(&loc(), &LedgerScope { window_since: Some(t(3)), ..scope(4) }).await.unwrap().len(), 1);
 }
 
 async fn bookings_customers_and_ledger(s: &impl Store) {
