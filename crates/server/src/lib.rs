@@ -36,6 +36,13 @@ pub async fn serve(
     }
     tasks.push(tokio::spawn(scheduler::run(Arc::clone(&app), stop_rx.clone())));
     let router = http::router(Arc::clone(&app));
+    // Why no Nagle: an acknowledgement is one small write; the customer's
+    // carrier should not wait on a delayed ACK to see it.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "could not set TCP_NODELAY");
+        }
+    });
     let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
     // Why after the HTTP server: every acknowledged webhook is already in the
     // database, so the workers can stop between claims without losing work.

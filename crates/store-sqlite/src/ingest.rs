@@ -130,11 +130,15 @@ pub(crate) fn ingest(c: &Connection, m: &NewInbound) -> Result<Ingested> {
 }
 
 fn bounded_depth(c: &Connection, now: i64, cap: u64) -> Result<u64> {
-    c.prepare_cached("SELECT count(*) FROM (SELECT 1 FROM queue WHERE claimed_by IS NULL OR lease_until < ?1 LIMIT ?2)")
-        .map_err(sql_err)?
-        .query_row(params![now, i64::try_from(cap).unwrap_or(i64::MAX)], |r| r.get::<_, i64>(0))
-        .map(|n| n as u64)
-        .map_err(sql_err)
+    // The cap is written into the SQL (one cached statement per deployment):
+    // with `LIMIT ?` SQLite re-prepares the statement at every execution.
+    c.prepare_cached(&format!(
+        "SELECT count(*) FROM (SELECT 1 FROM queue WHERE claimed_by IS NULL OR lease_until < ?1 LIMIT {cap})"
+    ))
+    .map_err(sql_err)?
+    .query_row(params![now], |r| r.get::<_, i64>(0))
+    .map(|n| n as u64)
+    .map_err(sql_err)
 }
 
 fn depth_tx(c: &Connection, now: i64) -> Result<u64> {

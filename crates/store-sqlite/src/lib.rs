@@ -5,6 +5,7 @@
 mod convert;
 mod exec;
 mod ingest;
+mod plans;
 mod reads;
 mod schema;
 mod work;
@@ -30,6 +31,14 @@ pub enum Synchronous {
     Full,
 }
 
+/// Page size of a new database. Why smaller than SQLite's 4 KiB: the WAL
+/// stores every page a commit touched in full, and a message's small commits
+/// touch a few rows in many tables and indexes; halving the page halves
+/// that write volume (measured: docs/PERFORMANCE.md).
+const PAGE_SIZE: i64 = 2048;
+/// WAL size (pages) at which the writer checkpoints and the WAL starts over.
+const WAL_RESTART_PAGES: i64 = 4000;
+
 /// Reader connections (and threads) of a file database.
 const READERS: usize = 2;
 
@@ -47,10 +56,17 @@ impl SqliteStore {
                 .map_err(|e| StoreError::Backend(format!("creating {}: {e}", dir.display())))?;
         }
         let mut writer = Connection::open(path).map_err(backend)?;
+        // Only takes effect on a new file (before the first table exists).
+        writer.pragma_update(None, "page_size", PAGE_SIZE).map_err(backend)?;
         writer.pragma_update(None, "journal_mode", "WAL").map_err(backend)?;
         configure(&writer, sync)?;
-        // The checkpointer thread does this off the commit path.
-        writer.pragma_update(None, "wal_autocheckpoint", 0).map_err(backend)?;
+        // The checkpointer thread copies the WAL back off the commit path;
+        // the writer still checkpoints when the WAL passes this many pages,
+        // which (the rest being copied already) is cheap and lets the next
+        // write start the WAL over. Without it the WAL grows without bound
+        // under a steady load: it only restarts when a write begins with
+        // every frame copied, which a background checkpoint rarely achieves.
+        writer.pragma_update(None, "wal_autocheckpoint", WAL_RESTART_PAGES).map_err(backend)?;
         migrate(&mut writer)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {

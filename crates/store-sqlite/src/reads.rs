@@ -124,6 +124,10 @@ pub(crate) fn upsert_booking(c: &Connection, b: &Booking) -> Result<()> {
     Ok(())
 }
 
+pub(crate) const BOOKINGS_SQL: &str =
+    "SELECT id, location, bay, customer_phone, starts_at, ends_at, status FROM bookings
+     WHERE customer_phone = ?1 AND (?2 IS NULL OR location = ?2) AND ends_at >= ?3 AND starts_at <= ?4";
+
 pub(crate) fn bookings_for(
     c: &Connection,
     phone_no: &PhoneNumber,
@@ -131,27 +135,28 @@ pub(crate) fn bookings_for(
     from: Timestamp,
     to: Timestamp,
 ) -> Result<Vec<Booking>> {
-    c.prepare_cached(
-        "SELECT id, location, bay, customer_phone, starts_at, ends_at, status FROM bookings
-         WHERE customer_phone = ?1 AND (?2 IS NULL OR location = ?2) AND ends_at >= ?3 AND starts_at <= ?4
-         ORDER BY starts_at",
-    )
-    .map_err(sql_err)?
-    .query_map(params![phone_no.as_str(), loc.map(|l| l.as_str()), ms(from), ms(to)], |r| {
-        let id: String = r.get(0)?;
-        Ok(Booking {
-            id: BookingId::parse(&id).map_err(|e| conv_err(e.to_string()))?,
-            location: location(&r.get::<_, String>(1)?)?,
-            bay: bay(r.get(2)?)?,
-            customer_phone: phone(&r.get::<_, String>(3)?)?,
-            starts_at: ts(r.get(4)?)?,
-            ends_at: ts(r.get(5)?)?,
-            status: parse::<BookingStatus>(&r.get::<_, String>(6)?)?,
+    let mut rows = c
+        .prepare_cached(BOOKINGS_SQL)
+        .map_err(sql_err)?
+        .query_map(params![phone_no.as_str(), loc.map(|l| l.as_str()), ms(from), ms(to)], |r| {
+            let id: String = r.get(0)?;
+            Ok(Booking {
+                id: BookingId::parse(&id).map_err(|e| conv_err(e.to_string()))?,
+                location: location(&r.get::<_, String>(1)?)?,
+                bay: bay(r.get(2)?)?,
+                customer_phone: phone(&r.get::<_, String>(3)?)?,
+                starts_at: ts(r.get(4)?)?,
+                ends_at: ts(r.get(5)?)?,
+                status: parse::<BookingStatus>(&r.get::<_, String>(6)?)?,
+            })
         })
-    })
-    .map_err(sql_err)?
-    .collect::<rusqlite::Result<Vec<_>>>()
-    .map_err(sql_err)
+        .map_err(sql_err)?
+        .collect::<rusqlite::Result<Vec<Booking>>>()
+        .map_err(sql_err)?;
+    // Sorted here: an ORDER BY made SQLite re-prepare this statement at
+    // nearly every run (see `crate::plans`, which checks it does not).
+    rows.sort_by_key(|b| (b.starts_at, b.id.as_str().to_owned()));
+    Ok(rows)
 }
 
 pub(crate) fn set_customer(

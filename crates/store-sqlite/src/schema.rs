@@ -155,6 +155,7 @@ const MIGRATIONS: &[&str] = &[
     // a bay's resets in a window, a booking's attempts), not per location.
     r#"
     DROP INDEX actions_ledger;
+    DROP INDEX actions_by_location;
     CREATE INDEX actions_by_target ON actions(location, kind, target, started_at);
     CREATE INDEX actions_by_booking ON actions(booking_id, kind) WHERE booking_id IS NOT NULL;
     "#,

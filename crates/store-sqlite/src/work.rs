@@ -15,6 +15,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use crate::convert::{THREAD_COLUMNS, conv_err, ms, opt_ts, parse, sql_err, target, thread_row, ts};
 use crate::reads::{bookings_for, customer, notify_tx};
 
+/// Sorted in Rust rather than with ORDER BY: see `crate::plans`.
+pub(crate) const PENDING_SQL: &str = "SELECT id, direction, body, at, author FROM messages WHERE thread_id = ?1 AND processed = 0 AND direction = 'inbound'";
+
 pub(crate) fn work_context(c: &Connection, thread_id: ThreadId, now: Timestamp) -> Result<WorkContext> {
     let thread = c
         .prepare_cached(&format!("SELECT {THREAD_COLUMNS} FROM threads WHERE id = ?1"))
@@ -32,15 +35,14 @@ pub(crate) fn work_context(c: &Connection, thread_id: ThreadId, now: Timestamp) 
         .map_err(sql_err)?
         .query_row([thread_id], |r| Ok((r.get(0)?, r.get(1)?)))
         .map_err(sql_err)?;
-    let pending = c
-        .prepare_cached(
-            "SELECT id, direction, body, at, author FROM messages WHERE thread_id = ?1 AND processed = 0 AND direction = 'inbound' ORDER BY id",
-        )
+    let mut pending = c
+        .prepare_cached(PENDING_SQL)
         .map_err(sql_err)?
         .query_map([thread_id], message_row)
         .map_err(sql_err)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(sql_err)?;
+    pending.sort_unstable_by_key(|m| m.id);
     let flags = customer(c, &thread.customer_phone)?.map(|c| c.flags).unwrap_or_default();
     let window = SignedDuration::from_hours(12);
     let bookings: Vec<Booking> =
@@ -230,13 +232,21 @@ pub(crate) fn action_row(r: &Row<'_>) -> rusqlite::Result<ActionRow> {
     })
 }
 
+pub(crate) fn actions_sql(clause: &str) -> String {
+    format!("SELECT {ACTION_COLUMNS} FROM actions WHERE {clause}")
+}
+
 pub(crate) fn actions_where(c: &Connection, clause: &str, p: impl rusqlite::Params) -> Result<Vec<ActionRow>> {
-    c.prepare_cached(&format!("SELECT {ACTION_COLUMNS} FROM actions WHERE {clause} ORDER BY id"))
+    // Sorted here, not with ORDER BY: see `crate::plans`.
+    let mut rows = c
+        .prepare_cached(&actions_sql(clause))
         .map_err(sql_err)?
         .query_map(p, action_row)
         .map_err(sql_err)?
         .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(sql_err)
+        .map_err(sql_err)?;
+    rows.sort_unstable_by_key(|r| r.id);
+    Ok(rows)
 }
 
 pub(crate) fn finish_action(
