@@ -47,8 +47,8 @@ pub struct Args {
     /// With --url: the variable holding the server's webhook signing key.
     #[arg(long, default_value = "OPENPHONE_WEBHOOK_SECRET")]
     pub secret_env: String,
-    /// Worker tasks of the started server (`agent.workers`).
-    #[arg(long, default_value_t = 2)]
+    /// Worker tasks of the started server (`agent.workers`; its default).
+    #[arg(long, default_value_t = 8)]
     pub workers: u16,
     /// Percent of the TrackMan and door customers booked before the run,
     /// so their texts run sandbox device actions.
