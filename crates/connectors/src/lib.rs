@@ -3,6 +3,7 @@
 //! sandbox facility that behaves like real devices for the demo and tests.
 
 mod device;
+pub mod http;
 pub mod openphone;
 pub mod sandbox;
 

@@ -4,10 +4,12 @@
 use std::sync::{Arc, RwLock};
 
 use clubos_agent::Classifier;
-use clubos_config::{Config, ConnectorMode, LocationConfig, Secret, Secrets};
+use clubos_config::{Config, ConnectorMode, LocationConfig, OpenPhoneConfig, Secret, Secrets};
+use clubos_connectors::http::ApiKey;
+use clubos_connectors::openphone::sms::{OpenPhoneSms, SmsConfig};
 use clubos_connectors::openphone::webhook::WebhookSecret;
 use clubos_connectors::sandbox::Sandbox;
-use clubos_connectors::{BayControl, DoorControl, SmsSender};
+use clubos_connectors::{BayControl, ConnectorError, DoorControl, SmsSender};
 use clubos_domain::{AutonomyProfile, ComponentState, Connector, Health, LocationId, SignalDetector};
 use clubos_store::Store;
 use tokio::sync::Notify;
@@ -28,26 +30,34 @@ pub struct Connectors {
 }
 
 impl Connectors {
-    /// Sandbox for every connector whose section says `mode = "sandbox"`.
-    /// Live connectors are wired by the connector issue; until then a live
-    /// section leaves its actions unavailable (they escalate).
-    pub fn from_config(config: &Config, sandbox: Sandbox) -> Self {
+    /// The sandbox for every connector whose section says `mode = "sandbox"`,
+    /// the live client for each live one this build has (OpenPhone). A live
+    /// NinjaOne or UniFi Access section leaves its actions unavailable (they
+    /// escalate with `connector_unavailable`) until those clients exist.
+    pub fn from_config(config: &Config, secrets: &Secrets, sandbox: Sandbox) -> Result<Self, ConnectorError> {
         let c = &config.connectors;
         let sandboxed = |m: Option<ConnectorMode>| m == Some(ConnectorMode::Sandbox);
+        let live = |m: Option<ConnectorMode>| m == Some(ConnectorMode::Live);
         let mut out = Connectors::default();
         if sandboxed(c.ninjaone.as_ref().map(|s| s.mode)) {
             out.bays = Some(Arc::new(sandbox.clone()));
+        } else if live(c.ninjaone.as_ref().map(|s| s.mode)) {
+            tracing::warn!("connectors.ninjaone: the live NinjaOne client is not built yet; TrackMan resets escalate");
         }
         if sandboxed(c.unifi_access.as_ref().map(|s| s.mode)) {
             out.doors = Some(Arc::new(sandbox.clone()));
+        } else if live(c.unifi_access.as_ref().map(|s| s.mode)) {
+            tracing::warn!("connectors.unifi_access: the live UniFi Access client is not built yet; unlocks escalate");
         }
-        if sandboxed(c.openphone.as_ref().map(|s| s.mode)) {
-            out.sms = Some(Arc::new(sandbox.clone()));
+        match &c.openphone {
+            Some(op) if op.mode == ConnectorMode::Sandbox => out.sms = Some(Arc::new(sandbox.clone())),
+            Some(op) => out.sms = live_openphone(config, op, secrets)?,
+            None => {}
         }
-        if out.bays.is_some() || out.doors.is_some() || out.sms.is_some() {
+        if out.bays.is_some() || out.doors.is_some() || sandboxed(c.openphone.as_ref().map(|s| s.mode)) {
             out.sandbox = Some(sandbox);
         }
-        out
+        Ok(out)
     }
 
     pub fn configured(&self, c: Connector) -> bool {
@@ -163,4 +173,21 @@ impl App {
     pub fn policy_health(&self) -> Health {
         self.health.for_policy(|c| self.connectors.configured(c), self.clock.now())
     }
+}
+
+/// The live OpenPhone sender; `None` (with a warning) when its base URL or
+/// key is missing, which `check-config` reports as an error beforehand.
+fn live_openphone(
+    config: &Config,
+    op: &OpenPhoneConfig,
+    secrets: &Secrets,
+) -> Result<Option<Arc<dyn SmsSender>>, ConnectorError> {
+    let (Some(base), Some(key)) = (&op.base_url, &secrets.openphone_api_key) else {
+        tracing::warn!("connectors.openphone: live mode needs base_url and api_key_env; replies escalate");
+        return Ok(None);
+    };
+    let mut sms = SmsConfig::new(base.as_str(), ApiKey::new(key.expose()));
+    sms.default_from = op.from_number.clone();
+    sms.senders = config.locations.iter().filter_map(|l| Some((l.id.clone(), l.phone_number.clone()?))).collect();
+    Ok(Some(Arc::new(OpenPhoneSms::new(sms)?)))
 }

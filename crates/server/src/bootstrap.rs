@@ -27,6 +27,8 @@ pub enum BootError {
     Sops(String),
     #[error(transparent)]
     Start(#[from] StartError),
+    #[error("connectors: {0}")]
+    Connector(#[from] clubos_connectors::ConnectorError),
 }
 
 /// Opens the configured database (creating and migrating it).
@@ -98,7 +100,7 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
             tracing::info!(released, "freed queue claims of the previous process");
         }
     }
-    let connectors = Connectors::from_config(&b.config, b.sandbox);
+    let connectors = Connectors::from_config(&b.config, &b.secrets, b.sandbox)?;
     let app = App::new(
         b.config,
         Parts { store: b.store, clock: b.clock, connectors, classifier, secrets: b.secrets, profile },

@@ -1,3 +1,6 @@
-//! OpenPhone (now "Quo"): inbound webhook verification and payload parsing.
+//! OpenPhone (now "Quo"): inbound webhook verification and payload parsing,
+//! and outbound SMS.
 
+pub mod sms;
+pub mod split;
 pub mod webhook;

@@ -21,6 +21,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub const TOKEN: &str = "test-token-0123456789";
+/// The OpenPhone API key live-mode tests configure (`TEST_OPENPHONE_KEY`).
+pub const OPENPHONE_KEY: &str = "op-test-key";
 /// Legacy OpenPhone signing key (base64 of "clubos-test-signing-key").
 pub const LEGACY_KEY: &str = "Y2x1Ym9zLXRlc3Qtc2lnbmluZy1rZXk=";
 
@@ -103,6 +105,7 @@ pub async fn spawn_with(config: Config, dir: tempfile::TempDir, opts: Options) -
     let env = move |name: &str| match name {
         "TEST_WEBHOOK_SECRET" => secret_value.clone(),
         "CLUBOS_API_TOKEN" => Some(TOKEN.to_owned()),
+        "TEST_OPENPHONE_KEY" => Some(OPENPHONE_KEY.to_owned()),
         _ => None,
     };
     let secrets = config.resolve_secrets(&env).unwrap_or_else(|e| panic!("secrets: {e}"));
