@@ -6,5 +6,6 @@ mod device;
 pub mod http;
 pub mod openphone;
 pub mod sandbox;
+pub mod unifi;
 
 pub use device::{BayControl, ConnectorError, DeviceOutcome, DoorControl, SmsReceipt, SmsSender};

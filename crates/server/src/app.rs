@@ -4,11 +4,12 @@
 use std::sync::{Arc, RwLock};
 
 use clubos_agent::Classifier;
-use clubos_config::{Config, ConnectorMode, LocationConfig, OpenPhoneConfig, Secret, Secrets};
+use clubos_config::{Config, ConnectorMode, LocationConfig, OpenPhoneConfig, Secret, Secrets, UnifiAccessConfig};
 use clubos_connectors::http::ApiKey;
 use clubos_connectors::openphone::sms::{OpenPhoneSms, SmsConfig};
 use clubos_connectors::openphone::webhook::WebhookSecret;
 use clubos_connectors::sandbox::Sandbox;
+use clubos_connectors::unifi::{Trust, UnifiAccess, UnifiConfig};
 use clubos_connectors::{BayControl, ConnectorError, DoorControl, SmsSender};
 use clubos_domain::{AutonomyProfile, ComponentState, Connector, Health, LocationId, SignalDetector};
 use clubos_store::Store;
@@ -31,9 +32,9 @@ pub struct Connectors {
 
 impl Connectors {
     /// The sandbox for every connector whose section says `mode = "sandbox"`,
-    /// the live client for each live one this build has (OpenPhone). A live
-    /// NinjaOne or UniFi Access section leaves its actions unavailable (they
-    /// escalate with `connector_unavailable`) until those clients exist.
+    /// the live client for each live one this build has (OpenPhone, UniFi
+    /// Access). A live NinjaOne section leaves its actions unavailable (they
+    /// escalate with `connector_unavailable`) until that client exists.
     pub fn from_config(config: &Config, secrets: &Secrets, sandbox: Sandbox) -> Result<Self, ConnectorError> {
         let c = &config.connectors;
         let sandboxed = |m: Option<ConnectorMode>| m == Some(ConnectorMode::Sandbox);
@@ -44,10 +45,10 @@ impl Connectors {
         } else if live(c.ninjaone.as_ref().map(|s| s.mode)) {
             tracing::warn!("connectors.ninjaone: the live NinjaOne client is not built yet; TrackMan resets escalate");
         }
-        if sandboxed(c.unifi_access.as_ref().map(|s| s.mode)) {
-            out.doors = Some(Arc::new(sandbox.clone()));
-        } else if live(c.unifi_access.as_ref().map(|s| s.mode)) {
-            tracing::warn!("connectors.unifi_access: the live UniFi Access client is not built yet; unlocks escalate");
+        match &c.unifi_access {
+            Some(u) if u.mode == ConnectorMode::Sandbox => out.doors = Some(Arc::new(sandbox.clone())),
+            Some(u) => out.doors = live_unifi(config, u, secrets)?,
+            None => {}
         }
         match &c.openphone {
             Some(op) if op.mode == ConnectorMode::Sandbox => out.sms = Some(Arc::new(sandbox.clone())),
@@ -190,4 +191,39 @@ fn live_openphone(
     sms.default_from = op.from_number.clone();
     sms.senders = config.locations.iter().filter_map(|l| Some((l.id.clone(), l.phone_number.clone()?))).collect();
     Ok(Some(Arc::new(OpenPhoneSms::new(sms)?)))
+}
+
+/// The live UniFi Access client; `None` (with a warning) when its base URL
+/// or token is missing, which `check-config` reports beforehand.
+fn live_unifi(
+    config: &Config,
+    u: &UnifiAccessConfig,
+    secrets: &Secrets,
+) -> Result<Option<Arc<dyn DoorControl>>, ConnectorError> {
+    let (Some(base), Some(token)) = (&u.base_url, &secrets.unifi_access_token) else {
+        tracing::warn!("connectors.unifi_access: live mode needs base_url and token_env; unlocks escalate");
+        return Ok(None);
+    };
+    let bad = |message: String| ConnectorError::Unavailable { vendor: "unifi_access", message };
+    let trust = match (&u.ca_file, &u.pinned_sha256, u.insecure_tls) {
+        (Some(path), _, _) => {
+            Trust::CaPem(std::fs::read(path).map_err(|e| bad(format!("ca_file {}: {e}", path.display())))?)
+        }
+        (None, Some(pin), _) => Trust::pinned(pin).map_err(|e| bad(format!("pinned_sha256: {e}")))?,
+        (None, None, true) => Trust::Insecure,
+        (None, None, false) => Trust::Default,
+    };
+    let doors = config
+        .locations
+        .iter()
+        .flat_map(|l| l.doors.iter().filter_map(|d| Some(((l.id.clone(), d.id.clone()), d.unifi_door_id.clone()?))))
+        .collect();
+    let client = UnifiAccess::new(UnifiConfig {
+        base_url: base.as_str().to_owned(),
+        token: ApiKey::new(token.expose()),
+        doors,
+        trust,
+        request_timeout: std::time::Duration::from_secs(10),
+    })?;
+    Ok(Some(Arc::new(client)))
 }

@@ -21,6 +21,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub const TOKEN: &str = "test-token-0123456789";
+/// The UniFi Access token live-mode tests configure (`TEST_UNIFI_TOKEN`).
+pub const UNIFI_TOKEN: &str = "ua-test-token";
 /// The OpenPhone API key live-mode tests configure (`TEST_OPENPHONE_KEY`).
 pub const OPENPHONE_KEY: &str = "op-test-key";
 /// Legacy OpenPhone signing key (base64 of "clubos-test-signing-key").
@@ -106,6 +108,7 @@ pub async fn spawn_with(config: Config, dir: tempfile::TempDir, opts: Options) -
         "TEST_WEBHOOK_SECRET" => secret_value.clone(),
         "CLUBOS_API_TOKEN" => Some(TOKEN.to_owned()),
         "TEST_OPENPHONE_KEY" => Some(OPENPHONE_KEY.to_owned()),
+        "TEST_UNIFI_TOKEN" => Some(UNIFI_TOKEN.to_owned()),
         _ => None,
     };
     let secrets = config.resolve_secrets(&env).unwrap_or_else(|e| panic!("secrets: {e}"));

@@ -1,0 +1,89 @@
+//! Door unlocks through the live UniFi Access client, against a local
+//! controller speaking the Open API: a booked customer's "door won't open"
+//! becomes `PUT /api/v1/developer/doors/{id}/unlock`.
+
+mod common;
+
+use clubos_config::Config;
+use common::*;
+use jiff::SignedDuration;
+use reqwest::Method;
+use serde_json::json;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const DOOR_UUID: &str = "0ed545f8-2fcd-4839-9021-b39e707f6aa9";
+
+async fn spawn_live(controller: &MockServer) -> TestApp {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = config_text(dir.path(), "")
+        .replace(
+            "[connectors.unifi_access]\nmode = \"sandbox\"",
+            &format!(
+                "[connectors.unifi_access]\nmode = \"live\"\nbase_url = \"{}\"\ntoken_env = \"TEST_UNIFI_TOKEN\"",
+                controller.uri()
+            ),
+        )
+        .replace(
+            "doors = [{ id = \"front\" }]",
+            &format!("doors = [{{ id = \"front\", unifi_door_id = \"{DOOR_UUID}\" }}]"),
+        );
+    let config = Config::parse(&text, &dir.path().join("clubos.toml")).unwrap_or_else(|e| panic!("config: {e}"));
+    spawn_with(config, dir, Options::default()).await
+}
+
+async fn book(t: &TestApp, phone: &str) {
+    let now = t.clock.now_ts();
+    let (status, body) = t
+        .send(
+            Method::POST,
+            "/api/bookings",
+            json!({"customer_phone": phone, "location": "sandbox", "bay": 2,
+            "starts_at": (now - SignedDuration::from_mins(5)).to_string(),
+            "ends_at": (now + SignedDuration::from_mins(55)).to_string(), "status": "confirmed"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn a_booked_customer_is_let_in_through_unifi_access() {
+    let controller = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .and(path(format!("/api/v1/developer/doors/{DOOR_UUID}/unlock")))
+        .and(header("authorization", format!("Bearer {UNIFI_TOKEN}").as_str()))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"code": "SUCCESS", "msg": "success", "data": null})),
+        )
+        .expect(1)
+        .mount(&controller)
+        .await;
+    let t = spawn_live(&controller).await;
+    book(&t, "+19025550141").await;
+    let (_, ack) = t.text("+19025550141", "door wont open, im outside").await;
+    let th = t.settled(thread_id(&ack), 1).await;
+    let unlock = th["actions"].as_array().unwrap().iter().find(|a| a["kind"] == "unlock_door").expect("an unlock");
+    assert_eq!(unlock["status"], "success", "{th:#}");
+    assert_eq!(th["status"], "ai_resolved");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_refused_unlock_fails_and_escalates_with_the_controllers_reason() {
+    let controller = MockServer::start().await;
+    Mock::given(method("PUT"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"code": "CODE_DEVICE_OFFLINE", "msg": "device offline"})),
+        )
+        .mount(&controller)
+        .await;
+    let t = spawn_live(&controller).await;
+    book(&t, "+19025550142").await;
+    let (_, ack) = t.text("+19025550142", "door wont open, im outside").await;
+    let th = t.settled(thread_id(&ack), 2).await;
+    let unlock = th["actions"].as_array().unwrap().iter().find(|a| a["kind"] == "unlock_door").expect("an unlock");
+    assert_eq!(unlock["status"], "failed", "{th:#}");
+    assert!(unlock["error"].as_str().unwrap().contains("CODE_DEVICE_OFFLINE device offline"));
+    assert_eq!(th["escalation_reason"], "action_failed", "{th:#}");
+    t.stop().await;
+}
