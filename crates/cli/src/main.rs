@@ -1,5 +1,6 @@
 //! `clubos`: the thin command line over the service crates.
 
+mod bookings;
 mod load;
 mod send;
 mod serve;
@@ -48,10 +49,31 @@ enum Command {
     },
     /// Validate a config file and its autonomy profile.
     CheckConfig { file: PathBuf },
+    /// The local booking store of a running server.
+    #[command(subcommand)]
+    Bookings(BookingsCommand),
     /// Benchmark: drive N signed webhooks through a real server (started as
     /// a child on a temporary SQLite database, or --url) to decisions,
     /// sandbox actions and replies; print throughput and latency percentiles.
     Load(load::Args),
+}
+
+#[derive(Debug, Subcommand)]
+enum BookingsCommand {
+    /// Import bookings from a CSV file (columns: customer_phone, location,
+    /// starts_at, ends_at; optional id, bay, status). Needs the server's API
+    /// token in CLUBOS_API_TOKEN (or the config's `api_token_env`).
+    Import {
+        file: PathBuf,
+        /// Check the file only; send nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Server base URL (default: from the config's listen address).
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, env = "CLUBOS_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -63,6 +85,9 @@ fn main() -> ExitCode {
             runtime().and_then(|rt| rt.block_on(send::run(send::Args { from, text, to, url, config })))
         }
         Command::Load(args) => load::run(args),
+        Command::Bookings(BookingsCommand::Import { file, dry_run, url, config }) => {
+            runtime().and_then(|rt| rt.block_on(bookings::import(bookings::Args { file, url, config, dry_run })))
+        }
     };
     match result {
         Ok(code) => code,
