@@ -6,6 +6,7 @@ mod device;
 pub mod http;
 pub mod openphone;
 pub mod sandbox;
+pub mod slack;
 pub mod unifi;
 
 pub use device::{BayControl, ConnectorError, DeviceOutcome, DoorControl, SmsReceipt, SmsSender};

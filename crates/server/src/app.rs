@@ -25,6 +25,8 @@ pub struct Connectors {
     pub bays: Option<Arc<dyn BayControl>>,
     pub doors: Option<Arc<dyn DoorControl>>,
     pub sms: Option<Arc<dyn SmsSender>>,
+    /// `[notify.slack]`: where notifications are posted.
+    pub slack: Option<clubos_connectors::slack::SlackWebhook>,
     /// The sandbox facility, when any connector runs in sandbox mode (its
     /// devices can be switched to fail or hang through the admin API).
     pub sandbox: Option<Sandbox>,
@@ -54,6 +56,11 @@ impl Connectors {
             Some(op) if op.mode == ConnectorMode::Sandbox => out.sms = Some(Arc::new(sandbox.clone())),
             Some(op) => out.sms = live_openphone(config, op, secrets)?,
             None => {}
+        }
+        if let (Some(_), Some(url)) = (&config.notify.slack, &secrets.slack_webhook_url) {
+            let hook = clubos_connectors::slack::SlackWebhook::new(ApiKey::new(url.expose()))
+                .map_err(|e| ConnectorError::Unavailable { vendor: "slack", message: e.message })?;
+            out.slack = Some(hook);
         }
         if out.bays.is_some() || out.doors.is_some() || sandboxed(c.openphone.as_ref().map(|s| s.mode)) {
             out.sandbox = Some(sandbox);
@@ -92,6 +99,8 @@ pub struct App {
     /// recorded, so two deciders (workers, operators) cannot both pass a
     /// limit that only one may use.
     pub action_lock: tokio::sync::Mutex<()>,
+    /// One notifier pass at a time, so a notification due now is sent once.
+    pub notifier_lock: tokio::sync::Mutex<()>,
     profile: RwLock<Arc<AutonomyProfile>>,
 }
 
@@ -152,6 +161,7 @@ impl App {
             wake: Notify::new(),
             instance,
             action_lock: tokio::sync::Mutex::new(()),
+            notifier_lock: tokio::sync::Mutex::new(()),
             profile: RwLock::new(Arc::new(parts.profile)),
             config,
         }))

@@ -3,6 +3,7 @@
 //! [`exec`] for why).
 
 mod convert;
+mod delivery;
 mod exec;
 mod ingest;
 mod plans;
@@ -247,6 +248,12 @@ impl Store for SqliteStore {
     async fn ack_notification(&self, id: i64, by: &str, at: Timestamp) -> Result<bool> {
         let by = by.to_owned();
         self.write(move |c| reads::ack_notification(c, id, &by, at)).await
+    }
+    async fn due_notifications(&self, channel: Channel, now: Timestamp, limit: u32) -> Result<Vec<NotificationRow>> {
+        self.read(move |c| delivery::due(c, channel, now, limit)).await
+    }
+    async fn set_next_delivery(&self, id: i64, channel: Channel, next: Next) -> Result<()> {
+        self.write(move |c| delivery::set_next(c, id, channel, next)).await
     }
     async fn audit(
         &self,

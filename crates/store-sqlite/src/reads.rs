@@ -211,26 +211,29 @@ pub(crate) fn notify(c: &Connection, n: &NewNotification, at: Timestamp) -> Resu
     notify_tx(c, n, at)
 }
 
+/// Maps `id, kind, severity, thread_id, title, body, created_at, acked_at, acked_by`.
+pub(crate) fn notification_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<NotificationRow> {
+    let sev: String = r.get(2)?;
+    Ok(NotificationRow {
+        id: r.get(0)?,
+        kind: r.get(1)?,
+        severity: Severity::parse(&sev).ok_or_else(|| conv_err(format!("severity {sev}")))?,
+        thread_id: r.get(3)?,
+        title: r.get(4)?,
+        body: r.get(5)?,
+        created_at: ts(r.get(6)?)?,
+        acked_at: opt_ts(r.get(7)?)?,
+        acked_by: r.get(8)?,
+    })
+}
+
 pub(crate) fn notifications(c: &Connection, unacked_only: bool) -> Result<Vec<NotificationRow>> {
     c.prepare_cached(
         "SELECT id, kind, severity, thread_id, title, body, created_at, acked_at, acked_by FROM notifications
          WHERE (?1 = 0 OR acked_at IS NULL) ORDER BY id DESC LIMIT 500",
     )
     .map_err(sql_err)?
-    .query_map([unacked_only], |r| {
-        let sev: String = r.get(2)?;
-        Ok(NotificationRow {
-            id: r.get(0)?,
-            kind: r.get(1)?,
-            severity: Severity::parse(&sev).ok_or_else(|| conv_err(format!("severity {sev}")))?,
-            thread_id: r.get(3)?,
-            title: r.get(4)?,
-            body: r.get(5)?,
-            created_at: ts(r.get(6)?)?,
-            acked_at: opt_ts(r.get(7)?)?,
-            acked_by: r.get(8)?,
-        })
-    })
+    .query_map([unacked_only], notification_row)
     .map_err(sql_err)?
     .collect::<rusqlite::Result<Vec<_>>>()
     .map_err(sql_err)

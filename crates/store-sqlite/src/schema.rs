@@ -159,6 +159,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX actions_by_target ON actions(location, kind, target, started_at);
     CREATE INDEX actions_by_booking ON actions(booking_id, kind) WHERE booking_id IS NOT NULL;
     "#,
+    // 4: delivery of notifications to Slack and to the on-call phone. Rows
+    // that exist already count as delivered: an upgrade must not replay
+    // months of alerts.
+    r#"
+    ALTER TABLE notifications ADD COLUMN slack_done INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE notifications ADD COLUMN slack_next_at INTEGER;
+    ALTER TABLE notifications ADD COLUMN oncall_done INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE notifications ADD COLUMN oncall_next_at INTEGER;
+    UPDATE notifications SET slack_done = 1, oncall_done = 1;
+    CREATE INDEX notifications_slack_due ON notifications(id) WHERE slack_done = 0;
+    CREATE INDEX notifications_oncall_due ON notifications(id)
+        WHERE oncall_done = 0 AND acked_at IS NULL AND severity = 'critical';
+    "#,
 ];
 
 /// Brings the schema up to date inside one transaction per migration.

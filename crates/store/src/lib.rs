@@ -12,6 +12,7 @@
 //!   decision's action twice.
 
 pub mod conformance;
+mod delivery;
 mod records;
 
 use async_trait::async_trait;
@@ -19,6 +20,7 @@ use clubos_domain::policy::LedgerScope;
 use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber};
 use jiff::{SignedDuration, Timestamp};
 
+pub use delivery::{Channel, Next};
 pub use records::*;
 
 /// Errors of a storage backend.
@@ -135,6 +137,13 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn notifications(&self, unacked_only: bool) -> Result<Vec<NotificationRow>>;
     /// False when there is no such notification.
     async fn ack_notification(&self, id: i64, by: &str, at: Timestamp) -> Result<bool>;
+    /// Notifications due on `channel` at `now`, oldest first, at most `limit`:
+    /// for Slack those not yet delivered (and not waiting for a retry); for
+    /// the on-call text the unacknowledged critical ones whose repeat is due.
+    /// Notifications raised before the channel existed are never due.
+    async fn due_notifications(&self, channel: Channel, now: Timestamp, limit: u32) -> Result<Vec<NotificationRow>>;
+    /// Records when `id` is next due on `channel` (or that it is done).
+    async fn set_next_delivery(&self, id: i64, channel: Channel, next: Next) -> Result<()>;
     async fn audit(
         &self,
         actor: &str,

@@ -34,6 +34,8 @@ pub struct Options {
     pub classifier: Option<Arc<dyn Classifier>>,
     pub serve: bool,
     pub start: Timestamp,
+    /// More environment variables the config may name.
+    pub env: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
@@ -44,6 +46,7 @@ impl Default for Options {
             classifier: None,
             serve: true,
             start: "2026-06-15T18:00:00Z".parse().expect("timestamp"),
+            env: Vec::new(),
         }
     }
 }
@@ -104,7 +107,9 @@ pub async fn spawn(opts: Options) -> TestApp {
 
 pub async fn spawn_with(config: Config, dir: tempfile::TempDir, opts: Options) -> TestApp {
     let secret_value = opts.webhook_secret.clone();
+    let extra = opts.env.clone();
     let env = move |name: &str| match name {
+        n if extra.iter().any(|(k, _)| *k == n) => extra.iter().find(|(k, _)| *k == n).map(|(_, v)| v.clone()),
         "TEST_WEBHOOK_SECRET" => secret_value.clone(),
         "CLUBOS_API_TOKEN" => Some(TOKEN.to_owned()),
         "TEST_OPENPHONE_KEY" => Some(OPENPHONE_KEY.to_owned()),

@@ -28,8 +28,10 @@ where
     guards::compare_and_set_updates(&make().await).await;
     guards::decisions_need_the_claim_and_undecided_messages(&make().await).await;
     ledger::scoped_reads_match_the_reference(&make().await).await;
+    delivery::slack_once_and_on_call_until_acknowledged(&make().await).await;
 }
 
+mod delivery;
 mod guards;
 mod ledger;
 
