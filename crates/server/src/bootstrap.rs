@@ -29,6 +29,8 @@ pub enum BootError {
     Start(#[from] StartError),
     #[error("connectors: {0}")]
     Connector(#[from] clubos_connectors::ConnectorError),
+    #[error("llm.openai: {0}")]
+    Llm(String),
 }
 
 /// Opens the configured database (creating and migrating it).
@@ -76,7 +78,10 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
         .collect::<Result<_, _>>()?;
     let classifier: Arc<dyn Classifier> = match b.classifier {
         Some(c) => c,
-        None => Arc::new(LocalClassifier::new(sops).map_err(|e| BootError::Sops(e.to_string()))?),
+        None => {
+            let local = LocalClassifier::new(sops).map_err(|e| BootError::Sops(e.to_string()))?;
+            model_tier(&b.config, &b.secrets, local)?
+        }
     };
     let profile = match b.store.setting(admin_setting_key()).await? {
         Some(json) => match AutonomyProfile::from_json(&json) {
@@ -107,6 +112,33 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
     )?;
     reconcile(&app).await?;
     Ok(app)
+}
+
+/// The local classifier alone (`agent.llm = "local"`), or in front of the
+/// configured model, which it asks only when unsure (`llm::Tiered`).
+fn model_tier(
+    config: &clubos_config::Config,
+    secrets: &clubos_config::Secrets,
+    local: LocalClassifier,
+) -> Result<Arc<dyn Classifier>, BootError> {
+    use clubos_agent::llm::{OpenAiClassifier, OpenAiSettings, Tiered};
+    match (config.agent.llm, &config.llm.openai) {
+        (clubos_config::LlmChoice::OpenAi, Some(o)) => {
+            let model = OpenAiClassifier::new(OpenAiSettings {
+                base_url: o.base_url.as_str().to_owned(),
+                api_key: secrets.openai_api_key.as_ref().map(|k| k.expose().to_owned()),
+                model: o.complex_model.clone(),
+                max_tokens: config.limits.max_tokens_per_response,
+            })
+            .map_err(|e| BootError::Llm(e.to_string()))?;
+            Ok(Arc::new(Tiered { local, model }))
+        }
+        (clubos_config::LlmChoice::Local, _) => Ok(Arc::new(local)),
+        (other, _) => {
+            tracing::warn!(llm = ?other, "this LLM provider is not built yet; using the local classifier alone");
+            Ok(Arc::new(local))
+        }
+    }
 }
 
 /// Actions recorded as started but never finished: the process stopped

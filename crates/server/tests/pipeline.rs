@@ -12,16 +12,6 @@ use jiff::SignedDuration;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-async fn book(t: &TestApp, phone: &str, bay: u16) {
-    let now = t.clock.now_ts();
-    let (status, body) = t
-        .send(Method::POST, "/api/bookings", json!({"customer_phone": phone, "location": "sandbox", "bay": bay,
-            "starts_at": (now - SignedDuration::from_mins(20)).to_string(), "ends_at": (now + SignedDuration::from_mins(40)).to_string(),
-            "status": "confirmed"}))
-        .await;
-    assert_eq!(status, 200, "{body}");
-}
-
 fn last_decision(t: &Value) -> &Value {
     t["decisions"].as_array().and_then(|d| d.last()).expect("a decision")
 }
@@ -57,7 +47,7 @@ async fn faq_is_answered_from_the_sops_by_sms() {
 #[tokio::test]
 async fn trackman_frozen_during_a_booking_resets_the_booked_bay_and_replies() {
     let t = spawn(Options::default()).await;
-    book(&t, "(902) 555-0102", 3).await;
+    t.book("(902) 555-0102", 3).await;
     let (_, ack) = t.text("+19025550102", "the trackman is frozen!! can u reset it").await;
     let th = t.settled(thread_id(&ack), 1).await;
     let d = last_decision(&th);
@@ -123,7 +113,7 @@ async fn no_booking_escalates_with_a_proposal_and_approve_runs_it_with_an_overri
 #[tokio::test]
 async fn a_device_failure_fails_the_action_escalates_and_notifies() {
     let t = spawn(Options::default()).await;
-    book(&t, "+19025550104", 1).await;
+    t.book("+19025550104", 1).await;
     t.sandbox.set_mode(Device::Bay(LocationId::parse("sandbox").unwrap(), BayNumber::new(1).unwrap()), Mode::Fail);
     let (_, ack) = t.text("+19025550104", "sim 1 screen is frozen").await;
     let id = thread_id(&ack);
@@ -149,7 +139,7 @@ async fn a_device_failure_fails_the_action_escalates_and_notifies() {
 #[tokio::test]
 async fn a_hanging_device_times_out_and_escalates() {
     let t = spawn(Options::default()).await;
-    book(&t, "+19025550105", 2).await;
+    t.book("+19025550105", 2).await;
     t.sandbox.set_mode(Device::Bay(LocationId::parse("sandbox").unwrap(), BayNumber::new(2).unwrap()), Mode::Hang);
     let (_, ack) = t.text("+19025550105", "trackman frozen").await;
     let th = t.settled(thread_id(&ack), 2).await;
@@ -243,7 +233,7 @@ async fn emergencies_are_top_priority_escalate_and_get_a_safety_reply() {
 #[tokio::test]
 async fn a_flagged_customer_is_not_let_in_and_the_api_validates_input() {
     let t = spawn(Options::default()).await;
-    book(&t, "+19025550110", 1).await;
+    t.book("+19025550110", 1).await;
     let (status, c) = t.send(Method::PUT, "/api/customers/(902)%20555-0110", json!({"flags": ["No_Unlock"]})).await;
     assert_eq!(status, 200, "{c}");
     assert_eq!(c["flags"], json!(["no_unlock"]));

@@ -6,8 +6,6 @@ mod common;
 
 use clubos_config::Config;
 use common::*;
-use jiff::SignedDuration;
-use reqwest::Method;
 use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -32,20 +30,6 @@ async fn spawn_live(controller: &MockServer) -> TestApp {
     spawn_with(config, dir, Options::default()).await
 }
 
-async fn book(t: &TestApp, phone: &str) {
-    let now = t.clock.now_ts();
-    let (status, body) = t
-        .send(
-            Method::POST,
-            "/api/bookings",
-            json!({"customer_phone": phone, "location": "sandbox", "bay": 2,
-            "starts_at": (now - SignedDuration::from_mins(5)).to_string(),
-            "ends_at": (now + SignedDuration::from_mins(55)).to_string(), "status": "confirmed"}),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-}
-
 #[tokio::test]
 async fn a_booked_customer_is_let_in_through_unifi_access() {
     let controller = MockServer::start().await;
@@ -59,7 +43,7 @@ async fn a_booked_customer_is_let_in_through_unifi_access() {
         .mount(&controller)
         .await;
     let t = spawn_live(&controller).await;
-    book(&t, "+19025550141").await;
+    t.book("+19025550141", 2).await;
     let (_, ack) = t.text("+19025550141", "door wont open, im outside").await;
     let th = t.settled(thread_id(&ack), 1).await;
     let unlock = th["actions"].as_array().unwrap().iter().find(|a| a["kind"] == "unlock_door").expect("an unlock");
@@ -78,7 +62,7 @@ async fn a_refused_unlock_fails_and_escalates_with_the_controllers_reason() {
         .mount(&controller)
         .await;
     let t = spawn_live(&controller).await;
-    book(&t, "+19025550142").await;
+    t.book("+19025550142", 2).await;
     let (_, ack) = t.text("+19025550142", "door wont open, im outside").await;
     let th = t.settled(thread_id(&ack), 2).await;
     let unlock = th["actions"].as_array().unwrap().iter().find(|a| a["kind"] == "unlock_door").expect("an unlock");

@@ -219,6 +219,21 @@ impl TestApp {
         panic!("thread {id} never reached the expected state: {t:#}");
     }
 
+    /// Books `bay` for `phone` from 20 minutes ago to 40 minutes from now.
+    pub async fn book(&self, phone: &str, bay: u16) {
+        let now = self.clock.now_ts();
+        let (status, body) = self
+            .send(
+                reqwest::Method::POST,
+                "/api/bookings",
+                serde_json::json!({"customer_phone": phone, "location": "sandbox", "bay": bay,
+                    "starts_at": (now - jiff::SignedDuration::from_mins(20)).to_string(),
+                    "ends_at": (now + jiff::SignedDuration::from_mins(40)).to_string(), "status": "confirmed"}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+    }
+
     /// Waits until the thread has `n` decisions and no pending action.
     pub async fn settled(&self, id: i64, decisions: usize) -> Value {
         self.wait_thread(id, |t| {

@@ -1,0 +1,12 @@
+//! LLM providers behind the [`crate::Classifier`] trait: the
+//! `operator_decision` tool they are forced to call and its strict reading
+//! (`tool`), the OpenAI-compatible chat-completions provider (`openai`), and
+//! the tier that asks the model only when the local classifier is unsure
+//! (`tiered`).
+
+pub mod openai;
+pub mod tiered;
+pub mod tool;
+
+pub use openai::{OpenAiClassifier, OpenAiSettings};
+pub use tiered::Tiered;
