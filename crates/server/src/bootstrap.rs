@@ -29,7 +29,7 @@ pub enum BootError {
     Start(#[from] StartError),
     #[error("connectors: {0}")]
     Connector(#[from] clubos_connectors::ConnectorError),
-    #[error("llm.openai: {0}")]
+    #[error("llm: {0}")]
     Llm(String),
 }
 
@@ -121,7 +121,7 @@ fn model_tier(
     secrets: &clubos_config::Secrets,
     local: LocalClassifier,
 ) -> Result<Arc<dyn Classifier>, BootError> {
-    use clubos_agent::llm::{OpenAiClassifier, OpenAiSettings, Tiered};
+    use clubos_agent::llm::{AnthropicClassifier, AnthropicSettings, OpenAiClassifier, OpenAiSettings, Tiered};
     match (config.agent.llm, &config.llm.openai) {
         (clubos_config::LlmChoice::OpenAi, Some(o)) => {
             let model = OpenAiClassifier::new(OpenAiSettings {
@@ -133,11 +133,23 @@ fn model_tier(
             .map_err(|e| BootError::Llm(e.to_string()))?;
             Ok(Arc::new(Tiered { local, model }))
         }
-        (clubos_config::LlmChoice::Local, _) => Ok(Arc::new(local)),
-        (other, _) => {
-            tracing::warn!(llm = ?other, "this LLM provider is not built yet; using the local classifier alone");
-            Ok(Arc::new(local))
+        (clubos_config::LlmChoice::Anthropic, _) => match (&config.llm.anthropic, &secrets.anthropic_api_key) {
+            (Some(a), Some(key)) => {
+                let model = AnthropicClassifier::new(AnthropicSettings {
+                    base_url: a.base_url.as_str().to_owned(),
+                    api_key: key.expose().to_owned(),
+                    model: a.model.clone(),
+                    max_tokens: config.limits.max_tokens_per_response,
+                })
+                .map_err(|e| BootError::Llm(e.to_string()))?;
+                Ok(Arc::new(Tiered { local, model }))
+            }
+            _ => Err(BootError::Llm("agent.llm = \"anthropic\" needs [llm.anthropic] and its key".into())),
+        },
+        (clubos_config::LlmChoice::OpenAi, None) => {
+            Err(BootError::Llm("agent.llm = \"openai\" needs [llm.openai]".into()))
         }
+        (clubos_config::LlmChoice::Local, _) => Ok(Arc::new(local)),
     }
 }
 

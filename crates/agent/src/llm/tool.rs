@@ -61,10 +61,22 @@ struct Args {
     reason: Option<String>,
 }
 
-/// Reads a model's `operator_decision` arguments (a JSON string).
+/// Reads a model's `operator_decision` arguments (a JSON string: OpenAI).
 pub fn parse(arguments: &str) -> Result<Classification, ClassifyError> {
+    let a: Args = serde_json::from_str(arguments)
+        .map_err(|e| ClassifyError::InvalidOutput(format!("{TOOL_NAME} arguments: {e}")))?;
+    read(a)
+}
+
+/// Reads a model's `operator_decision` input (a JSON object: Anthropic).
+pub fn parse_value(input: Value) -> Result<Classification, ClassifyError> {
+    let a: Args =
+        serde_json::from_value(input).map_err(|e| ClassifyError::InvalidOutput(format!("{TOOL_NAME} input: {e}")))?;
+    read(a)
+}
+
+fn read(a: Args) -> Result<Classification, ClassifyError> {
     let bad = |why: String| ClassifyError::InvalidOutput(why);
-    let a: Args = serde_json::from_str(arguments).map_err(|e| bad(format!("{TOOL_NAME} arguments: {e}")))?;
     let category = match a.category.as_deref() {
         None | Some("" | "none" | "null") => None,
         Some(c) => Some(c.parse::<Category>().map_err(|_| bad(format!("unknown category `{c}`")))?),
