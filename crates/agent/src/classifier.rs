@@ -36,6 +36,9 @@ pub enum ClassifyError {
     Provider(String),
     #[error("invalid model output: {0}")]
     InvalidOutput(String),
+    /// The location's token budget does not allow the model call.
+    #[error("token budget: {0}")]
+    TokenCap(String),
 }
 
 /// Something that turns a customer's text into a `Classification`.

@@ -127,10 +127,56 @@ async fn the_model_is_asked_only_when_the_local_classifier_is_unsure() {
         .respond_with(completion(r#"{"category":"faq","confidence":0.9,"action":"reply","reply":"model answer"}"#))
         .mount(&server)
         .await;
-    let sure = Tiered { local: Local(0.9), model: provider(&server, None) };
+    let sure = Tiered { local: Local(0.9), model: provider(&server, None), budget: None, max_output: 300 };
     assert_eq!(classify(&sure, "hours?").await.unwrap().model, "local");
     assert!(server.received_requests().await.unwrap().is_empty(), "no tokens spent");
-    let unsure = Tiered { local: Local(0.6), model: provider(&server, None) };
+    let unsure = Tiered { local: Local(0.6), model: provider(&server, None), budget: None, max_output: 300 };
     let out = classify(&unsure, "hours?").await.unwrap();
     assert_eq!((out.model.as_str(), out.classification.reply.as_deref()), ("gpt-test", Some("model answer")));
+}
+
+/// A budget that allows up to `left` tokens and records what was settled.
+#[derive(Debug)]
+struct Budget {
+    left: u32,
+    settled: std::sync::Mutex<Vec<(u32, u32)>>,
+}
+
+#[async_trait::async_trait]
+impl clubos_agent::llm::TokenBudget for Budget {
+    async fn reserve(&self, _: &LocationId, estimate: u32) -> Result<(), clubos_agent::llm::Refused> {
+        if estimate > self.left {
+            return Err(clubos_agent::llm::Refused(format!("daily cap: {estimate} > {}", self.left)));
+        }
+        Ok(())
+    }
+    async fn settle(&self, _: &LocationId, estimate: u32, used: u32) {
+        self.settled.lock().unwrap().push((estimate, used));
+    }
+}
+
+#[tokio::test]
+async fn a_model_call_must_fit_the_token_budget() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(completion(r#"{"category":"faq","confidence":0.9,"action":"reply","reply":"model answer"}"#))
+        .mount(&server)
+        .await;
+    let roomy = std::sync::Arc::new(Budget { left: 10_000, settled: Default::default() });
+    let tier =
+        Tiered { local: Local(0.5), model: provider(&server, None), budget: Some(roomy.clone()), max_output: 300 };
+    classify(&tier, "hours?").await.unwrap();
+    let settled = roomy.settled.lock().unwrap().clone();
+    assert_eq!(settled.len(), 1);
+    assert!(settled[0].0 >= 300, "the reservation covers the whole answer: {settled:?}");
+    assert_eq!(settled[0].1, 449, "settled with the provider's usage");
+
+    let spent = std::sync::Arc::new(Budget { left: 100, settled: Default::default() });
+    let tier =
+        Tiered { local: Local(0.5), model: provider(&server, None), budget: Some(spent.clone()), max_output: 300 };
+    let err = classify(&tier, "hours?").await.unwrap_err();
+    assert!(matches!(&err, ClassifyError::TokenCap(m) if m.contains("daily cap")), "{err:?}");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "no call past the cap");
+    let sure = Tiered { local: Local(0.95), model: provider(&server, None), budget: Some(spent), max_output: 300 };
+    assert_eq!(classify(&sure, "hours?").await.unwrap().model, "local", "the local tier still answers at the cap");
 }

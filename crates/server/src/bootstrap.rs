@@ -80,7 +80,9 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
         Some(c) => c,
         None => {
             let local = LocalClassifier::new(sops).map_err(|e| BootError::Sops(e.to_string()))?;
-            model_tier(&b.config, &b.secrets, local)?
+            let budget: Arc<dyn clubos_agent::llm::TokenBudget> =
+                Arc::new(crate::budget::StoreBudget::new(&b.config, b.store.clone(), b.clock.clone()));
+            model_tier(&b.config, &b.secrets, local, budget)?
         }
     };
     let profile = match b.store.setting(admin_setting_key()).await? {
@@ -120,7 +122,9 @@ fn model_tier(
     config: &clubos_config::Config,
     secrets: &clubos_config::Secrets,
     local: LocalClassifier,
+    budget: Arc<dyn clubos_agent::llm::TokenBudget>,
 ) -> Result<Arc<dyn Classifier>, BootError> {
+    let max_output = config.limits.max_tokens_per_response;
     use clubos_agent::llm::{AnthropicClassifier, AnthropicSettings, OpenAiClassifier, OpenAiSettings, Tiered};
     match (config.agent.llm, &config.llm.openai) {
         (clubos_config::LlmChoice::OpenAi, Some(o)) => {
@@ -131,7 +135,7 @@ fn model_tier(
                 max_tokens: config.limits.max_tokens_per_response,
             })
             .map_err(|e| BootError::Llm(e.to_string()))?;
-            Ok(Arc::new(Tiered { local, model }))
+            Ok(Arc::new(Tiered { local, model, budget: Some(budget), max_output }))
         }
         (clubos_config::LlmChoice::Anthropic, _) => match (&config.llm.anthropic, &secrets.anthropic_api_key) {
             (Some(a), Some(key)) => {
@@ -142,7 +146,7 @@ fn model_tier(
                     max_tokens: config.limits.max_tokens_per_response,
                 })
                 .map_err(|e| BootError::Llm(e.to_string()))?;
-                Ok(Arc::new(Tiered { local, model }))
+                Ok(Arc::new(Tiered { local, model, budget: Some(budget), max_output }))
             }
             _ => Err(BootError::Llm("agent.llm = \"anthropic\" needs [llm.anthropic] and its key".into())),
         },

@@ -6,6 +6,7 @@
 pub mod actions;
 pub mod app;
 pub mod bootstrap;
+pub mod budget;
 pub mod clock;
 pub mod health;
 pub mod http;

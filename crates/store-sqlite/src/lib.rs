@@ -9,13 +9,14 @@ mod ingest;
 mod plans;
 mod reads;
 mod schema;
+mod tokens;
 mod work;
 
 use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use clubos_domain::policy::LedgerScope;
+use clubos_domain::policy::{Budget, LedgerScope, TokenUsage};
 use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber};
 use clubos_store::*;
 use jiff::{SignedDuration, Timestamp};
@@ -254,6 +255,20 @@ impl Store for SqliteStore {
     }
     async fn set_next_delivery(&self, id: i64, channel: Channel, next: Next) -> Result<()> {
         self.write(move |c| delivery::set_next(c, id, channel, next)).await
+    }
+    async fn reserve_tokens(
+        &self,
+        location: &LocationId,
+        day: jiff::civil::Date,
+        caps: clubos_domain::TokenCaps,
+        estimate: u64,
+    ) -> Result<std::result::Result<TokenUsage, Budget>> {
+        let location = location.clone();
+        self.write(move |c| tokens::reserve(c, &location, day, caps, estimate)).await
+    }
+    async fn adjust_tokens(&self, location: &LocationId, day: jiff::civil::Date, delta: i64) -> Result<TokenUsage> {
+        let location = location.clone();
+        self.write(move |c| tokens::adjust(c, &location, day, delta)).await
     }
     async fn audit(
         &self,

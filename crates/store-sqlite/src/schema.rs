@@ -172,6 +172,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX notifications_oncall_due ON notifications(id)
         WHERE oncall_done = 0 AND acked_at IS NULL AND severity = 'critical';
     "#,
+    // 5: LLM tokens per location and local day (reservations included).
+    r#"
+    CREATE TABLE token_use (
+        location  TEXT NOT NULL,
+        day       TEXT NOT NULL,
+        tokens    INTEGER NOT NULL,
+        PRIMARY KEY (location, day)
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the schema up to date inside one transaction per migration.

@@ -16,7 +16,7 @@ mod delivery;
 mod records;
 
 use async_trait::async_trait;
-use clubos_domain::policy::LedgerScope;
+use clubos_domain::policy::{Budget, LedgerScope, TokenUsage};
 use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber};
 use jiff::{SignedDuration, Timestamp};
 
@@ -144,6 +144,21 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn due_notifications(&self, channel: Channel, now: Timestamp, limit: u32) -> Result<Vec<NotificationRow>>;
     /// Records when `id` is next due on `channel` (or that it is done).
     async fn set_next_delivery(&self, id: i64, channel: Channel, next: Next) -> Result<()>;
+
+    // ---- LLM tokens ----
+
+    /// Reserves `estimate` tokens for `location` on its local `day` if the
+    /// caps allow it (checked and added atomically, so concurrent calls
+    /// cannot together pass a cap); returns the usage after the reservation.
+    async fn reserve_tokens(
+        &self,
+        location: &LocationId,
+        day: jiff::civil::Date,
+        caps: clubos_domain::TokenCaps,
+        estimate: u64,
+    ) -> Result<std::result::Result<TokenUsage, Budget>>;
+    /// Adds `delta` (negative: returns part of a reservation) to the day's tokens.
+    async fn adjust_tokens(&self, location: &LocationId, day: jiff::civil::Date, delta: i64) -> Result<TokenUsage>;
     async fn audit(
         &self,
         actor: &str,

@@ -5,10 +5,12 @@
 //! model only when the local classifier is unsure (`tiered`).
 
 pub mod anthropic;
+pub mod budget;
 pub mod openai;
 pub mod tiered;
 pub mod tool;
 
 pub use anthropic::{AnthropicClassifier, AnthropicSettings};
+pub use budget::{Refused, TokenBudget};
 pub use openai::{OpenAiClassifier, OpenAiSettings};
 pub use tiered::Tiered;

@@ -3,10 +3,16 @@
 //! Why 0.85: on the labelled holdout set every text the local classifier
 //! scored at or above 0.85 was classified right (docs/CLASSIFIER.md), so
 //! those answers cost no tokens and lose nothing. Below it, and for texts
-//! it places in no category, the model decides.
+//! it places in no category, the model decides — if the location's token
+//! budget allows the call; if not, the call is refused with `TokenCap` and
+//! the thread goes to a human (`token_cap`).
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
+use super::budget::{TokenBudget, estimate};
+use super::tool;
 use crate::{Classifier, ClassifierOutput, ClassifyError, ClassifyRequest};
 
 /// The local score at or above which the model is not asked.
@@ -16,6 +22,10 @@ pub const LOCAL_TRUSTED: f64 = 0.85;
 pub struct Tiered<L, M> {
     pub local: L,
     pub model: M,
+    /// Checked before every model call; `None`: no caps.
+    pub budget: Option<Arc<dyn TokenBudget>>,
+    /// The model's `max_tokens` (part of each reservation).
+    pub max_output: u32,
 }
 
 #[async_trait]
@@ -30,6 +40,15 @@ impl<L: Classifier, M: Classifier> Classifier for Tiered<L, M> {
         if c.category.is_some() && c.confidence.get() >= LOCAL_TRUSTED {
             return Ok(local);
         }
-        self.model.classify(req).await
+        let Some(budget) = &self.budget else {
+            return self.model.classify(req).await;
+        };
+        let prompt = tool::system_prompt(req.location.as_str(), req.booked_bay).len() + req.text.len();
+        let reserved = estimate(prompt, self.max_output);
+        budget.reserve(req.location, reserved).await.map_err(|e| ClassifyError::TokenCap(e.0))?;
+        let result = self.model.classify(req).await;
+        let used = result.as_ref().map_or(0, |o| o.tokens_in.saturating_add(o.tokens_out));
+        budget.settle(req.location, reserved, used).await;
+        result
     }
 }

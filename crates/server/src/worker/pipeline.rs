@@ -350,9 +350,16 @@ async fn llm_failure(
     first_at: Timestamp,
 ) -> Result<Release, StoreError> {
     let now = app.clock.now();
-    let reason = if matches!(e, ClassifyError::Timeout) { ReasonCode::LlmTimeout } else { ReasonCode::LlmError };
+    let reason = match e {
+        ClassifyError::Timeout => ReasonCode::LlmTimeout,
+        ClassifyError::TokenCap(_) => ReasonCode::TokenCap,
+        _ => ReasonCode::LlmError,
+    };
     tracing::warn!(thread = thread.id, error = %e, "classifier failed; handing to a human");
-    app.health.failure("llm", &e.to_string(), true, now);
+    // A spent budget is a decision, not a failure of the model.
+    if reason != ReasonCode::TokenCap {
+        app.health.failure("llm", &e.to_string(), true, now);
+    }
     let why = format!("the classifier failed ({e}).");
     let summary = summary(text, None, &[], Some(reason), &why);
     let checks = json!([{"name": "classifier", "passed": false, "reason": reason, "detail": e.to_string()}]);

@@ -29,11 +29,13 @@ where
     guards::decisions_need_the_claim_and_undecided_messages(&make().await).await;
     ledger::scoped_reads_match_the_reference(&make().await).await;
     delivery::slack_once_and_on_call_until_acknowledged(&make().await).await;
+    tokens::reservations_respect_the_caps(&make().await).await;
 }
 
 mod delivery;
 mod guards;
 mod ledger;
+mod tokens;
 
 pub fn t(mins: i64) -> Timestamp {
     "2026-06-15T18:00:00Z".parse::<Timestamp>().unwrap_or(Timestamp::UNIX_EPOCH) + SignedDuration::from_mins(mins)
