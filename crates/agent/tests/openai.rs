@@ -127,10 +127,11 @@ async fn the_model_is_asked_only_when_the_local_classifier_is_unsure() {
         .respond_with(completion(r#"{"category":"faq","confidence":0.9,"action":"reply","reply":"model answer"}"#))
         .mount(&server)
         .await;
-    let sure = Tiered { local: Local(0.9), model: provider(&server, None), budget: None, max_output: 300 };
+    let sure = Tiered { local: Local(0.9), model: provider(&server, None), budget: None, max_output: 300, cache: None };
     assert_eq!(classify(&sure, "hours?").await.unwrap().model, "local");
     assert!(server.received_requests().await.unwrap().is_empty(), "no tokens spent");
-    let unsure = Tiered { local: Local(0.6), model: provider(&server, None), budget: None, max_output: 300 };
+    let unsure =
+        Tiered { local: Local(0.6), model: provider(&server, None), budget: None, max_output: 300, cache: None };
     let out = classify(&unsure, "hours?").await.unwrap();
     assert_eq!((out.model.as_str(), out.classification.reply.as_deref()), ("gpt-test", Some("model answer")));
 }
@@ -163,8 +164,13 @@ async fn a_model_call_must_fit_the_token_budget() {
         .mount(&server)
         .await;
     let roomy = std::sync::Arc::new(Budget { left: 10_000, settled: Default::default() });
-    let tier =
-        Tiered { local: Local(0.5), model: provider(&server, None), budget: Some(roomy.clone()), max_output: 300 };
+    let tier = Tiered {
+        local: Local(0.5),
+        model: provider(&server, None),
+        budget: Some(roomy.clone()),
+        max_output: 300,
+        cache: None,
+    };
     classify(&tier, "hours?").await.unwrap();
     let settled = roomy.settled.lock().unwrap().clone();
     assert_eq!(settled.len(), 1);
@@ -172,11 +178,46 @@ async fn a_model_call_must_fit_the_token_budget() {
     assert_eq!(settled[0].1, 449, "settled with the provider's usage");
 
     let spent = std::sync::Arc::new(Budget { left: 100, settled: Default::default() });
-    let tier =
-        Tiered { local: Local(0.5), model: provider(&server, None), budget: Some(spent.clone()), max_output: 300 };
+    let tier = Tiered {
+        local: Local(0.5),
+        model: provider(&server, None),
+        budget: Some(spent.clone()),
+        max_output: 300,
+        cache: None,
+    };
     let err = classify(&tier, "hours?").await.unwrap_err();
     assert!(matches!(&err, ClassifyError::TokenCap(m) if m.contains("daily cap")), "{err:?}");
     assert_eq!(server.received_requests().await.unwrap().len(), 1, "no call past the cap");
-    let sure = Tiered { local: Local(0.95), model: provider(&server, None), budget: Some(spent), max_output: 300 };
+    let sure = Tiered {
+        local: Local(0.95),
+        model: provider(&server, None),
+        budget: Some(spent),
+        max_output: 300,
+        cache: None,
+    };
     assert_eq!(classify(&sure, "hours?").await.unwrap().model, "local", "the local tier still answers at the cap");
+}
+
+#[tokio::test]
+async fn a_repeated_faq_text_is_answered_from_the_cache_without_a_paid_call() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(completion(
+            r#"{"category":"faq","sub_intent":"hours","confidence":0.9,"action":"reply","reply":"Open 24/7."}"#,
+        ))
+        .mount(&server)
+        .await;
+    let tier = Tiered {
+        local: Local(0.5),
+        model: provider(&server, None),
+        budget: None,
+        max_output: 300,
+        cache: Some(clubos_agent::llm::AnswerCache::new("sops-v1")),
+    };
+    let first = classify(&tier, "Are you open late tonight?").await.unwrap();
+    assert_eq!((first.cached, first.tokens_in), (false, 412));
+    let again = classify(&tier, "are you open late tonight").await.unwrap();
+    assert_eq!((again.cached, again.tokens_in, again.tokens_out), (true, 0, 0));
+    assert_eq!(again.classification, first.classification);
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "one paid call");
 }

@@ -79,10 +79,11 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
     let classifier: Arc<dyn Classifier> = match b.classifier {
         Some(c) => c,
         None => {
+            let cache = clubos_agent::llm::AnswerCache::new(sop_version(&sops));
             let local = LocalClassifier::new(sops).map_err(|e| BootError::Sops(e.to_string()))?;
             let budget: Arc<dyn clubos_agent::llm::TokenBudget> =
                 Arc::new(crate::budget::StoreBudget::new(&b.config, b.store.clone(), b.clock.clone()));
-            model_tier(&b.config, &b.secrets, local, budget)?
+            model_tier(&b.config, &b.secrets, local, budget, cache)?
         }
     };
     let profile = match b.store.setting(admin_setting_key()).await? {
@@ -116,6 +117,15 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
     Ok(app)
 }
 
+/// Identifies the SOP set the classifiers were built from (for the answer
+/// cache: a different set never serves an old answer).
+fn sop_version(sops: &[Sop]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    serde_json::to_string(sops).unwrap_or_default().hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
 /// The local classifier alone (`agent.llm = "local"`), or in front of the
 /// configured model, which it asks only when unsure (`llm::Tiered`).
 fn model_tier(
@@ -123,6 +133,7 @@ fn model_tier(
     secrets: &clubos_config::Secrets,
     local: LocalClassifier,
     budget: Arc<dyn clubos_agent::llm::TokenBudget>,
+    cache: clubos_agent::llm::AnswerCache,
 ) -> Result<Arc<dyn Classifier>, BootError> {
     let max_output = config.limits.max_tokens_per_response;
     use clubos_agent::llm::{AnthropicClassifier, AnthropicSettings, OpenAiClassifier, OpenAiSettings, Tiered};
@@ -135,7 +146,7 @@ fn model_tier(
                 max_tokens: config.limits.max_tokens_per_response,
             })
             .map_err(|e| BootError::Llm(e.to_string()))?;
-            Ok(Arc::new(Tiered { local, model, budget: Some(budget), max_output }))
+            Ok(Arc::new(Tiered { local, model, budget: Some(budget), max_output, cache: Some(cache) }))
         }
         (clubos_config::LlmChoice::Anthropic, _) => match (&config.llm.anthropic, &secrets.anthropic_api_key) {
             (Some(a), Some(key)) => {
@@ -146,7 +157,7 @@ fn model_tier(
                     max_tokens: config.limits.max_tokens_per_response,
                 })
                 .map_err(|e| BootError::Llm(e.to_string()))?;
-                Ok(Arc::new(Tiered { local, model, budget: Some(budget), max_output }))
+                Ok(Arc::new(Tiered { local, model, budget: Some(budget), max_output, cache: Some(cache) }))
             }
             _ => Err(BootError::Llm("agent.llm = \"anthropic\" needs [llm.anthropic] and its key".into())),
         },

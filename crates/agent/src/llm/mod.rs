@@ -6,11 +6,13 @@
 
 pub mod anthropic;
 pub mod budget;
+pub mod cache;
 pub mod openai;
 pub mod tiered;
 pub mod tool;
 
 pub use anthropic::{AnthropicClassifier, AnthropicSettings};
 pub use budget::{Refused, TokenBudget};
+pub use cache::AnswerCache;
 pub use openai::{OpenAiClassifier, OpenAiSettings};
 pub use tiered::Tiered;

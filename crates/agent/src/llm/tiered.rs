@@ -12,6 +12,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::budget::{TokenBudget, estimate};
+use super::cache::AnswerCache;
 use super::tool;
 use crate::{Classifier, ClassifierOutput, ClassifyError, ClassifyRequest};
 
@@ -26,6 +27,8 @@ pub struct Tiered<L, M> {
     pub budget: Option<Arc<dyn TokenBudget>>,
     /// The model's `max_tokens` (part of each reservation).
     pub max_output: u32,
+    /// Repeated FAQ texts answered without a paid call; `None`: no cache.
+    pub cache: Option<AnswerCache>,
 }
 
 #[async_trait]
@@ -40,6 +43,25 @@ impl<L: Classifier, M: Classifier> Classifier for Tiered<L, M> {
         if c.category.is_some() && c.confidence.get() >= LOCAL_TRUSTED {
             return Ok(local);
         }
+        if let Some(hit) = self.cache.as_ref().and_then(|c| c.get(req.location, req.text)) {
+            return Ok(ClassifierOutput {
+                classification: hit,
+                model: self.model.name().to_owned(),
+                tokens_in: 0,
+                tokens_out: 0,
+                cached: true,
+            });
+        }
+        let result = self.ask_model(req).await;
+        if let (Ok(out), Some(cache)) = (&result, &self.cache) {
+            cache.put(req.location, req.text, &out.classification);
+        }
+        result
+    }
+}
+
+impl<L: Classifier, M: Classifier> Tiered<L, M> {
+    async fn ask_model(&self, req: &ClassifyRequest<'_>) -> Result<ClassifierOutput, ClassifyError> {
         let Some(budget) = &self.budget else {
             return self.model.classify(req).await;
         };
