@@ -33,12 +33,20 @@ pub enum ConnectorError {
 pub trait BayControl: Send + Sync + std::fmt::Debug {
     async fn reset_trackman(&self, location: &LocationId, bay: BayNumber) -> Result<DeviceOutcome, ConnectorError>;
     async fn reboot_pc(&self, location: &LocationId, bay: BayNumber) -> Result<DeviceOutcome, ConnectorError>;
+    /// A cheap read that shows the vendor answers (health); `Ok` by default.
+    async fn probe(&self) -> Result<(), ConnectorError> {
+        Ok(())
+    }
 }
 
 /// Door locks: UniFi Access in production.
 #[async_trait]
 pub trait DoorControl: Send + Sync + std::fmt::Debug {
     async fn unlock_door(&self, location: &LocationId, door: &DoorId) -> Result<DeviceOutcome, ConnectorError>;
+    /// A cheap read that shows the vendor answers (health); `Ok` by default.
+    async fn probe(&self) -> Result<(), ConnectorError> {
+        Ok(())
+    }
 }
 
 /// Provider's id of a sent SMS.
@@ -52,4 +60,8 @@ pub struct SmsReceipt {
 pub trait SmsSender: Send + Sync + std::fmt::Debug {
     async fn send_sms(&self, location: &LocationId, to: &PhoneNumber, body: &str)
     -> Result<SmsReceipt, ConnectorError>;
+    /// A cheap read that shows the vendor answers (health); `Ok` by default.
+    async fn probe(&self) -> Result<(), ConnectorError> {
+        Ok(())
+    }
 }

@@ -180,3 +180,26 @@ async fn requests_are_paced_to_ten_per_second() {
     }
     assert!(started.elapsed() >= Duration::from_millis(1100), "12 requests take at least 1.1 s");
 }
+
+#[tokio::test]
+async fn the_health_probe_lists_phone_numbers_with_the_key() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v1/phone-numbers"))
+        .and(header("authorization", "op-test-key"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": [{"id": "PN123abc", "number": "+19025550199"}]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    client(&server).probe().await.unwrap();
+
+    let refused = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(json!({"message": "Unauthorized"})))
+        .mount(&refused)
+        .await;
+    let err = client(&refused).probe().await.unwrap_err();
+    assert!(matches!(err, ConnectorError::Rejected { .. }), "{err:?}");
+}

@@ -12,6 +12,7 @@ pub mod health;
 pub mod http;
 pub mod metrics;
 pub mod notifier;
+pub mod probe;
 pub mod scheduler;
 pub mod worker;
 
@@ -38,6 +39,7 @@ pub async fn serve(
     }
     tasks.push(tokio::spawn(scheduler::run(Arc::clone(&app), stop_rx.clone())));
     tasks.push(tokio::spawn(notifier::run(Arc::clone(&app), stop_rx.clone())));
+    tasks.push(tokio::spawn(probe::run(Arc::clone(&app), stop_rx.clone())));
     let router = http::router(Arc::clone(&app));
     // Why no Nagle: an acknowledgement is one small write; the customer's
     // carrier should not wait on a delayed ACK to see it.

@@ -71,3 +71,37 @@ async fn a_refused_unlock_fails_and_escalates_with_the_controllers_reason() {
     assert_eq!(th["escalation_reason"], "action_failed", "{th:#}");
     t.stop().await;
 }
+
+#[tokio::test]
+async fn the_probe_marks_the_controller_down_and_healthy_again() {
+    let controller = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/developer/doors"))
+        .respond_with(ResponseTemplate::new(503).set_body_string("upstream unavailable"))
+        .up_to_n_times(3)
+        .mount(&controller)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/developer/doors"))
+        .and(header("authorization", format!("Bearer {UNIFI_TOKEN}").as_str()))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"code": "SUCCESS", "msg": "success", "data": []})),
+        )
+        .mount(&controller)
+        .await;
+    let t = spawn_live(&controller).await;
+    let state = |h: &serde_json::Value| {
+        h["components"].as_array().unwrap().iter().find(|c| c["name"] == "unifi_access").cloned().unwrap()
+    };
+    for _ in 0..3 {
+        clubos_server::probe::tick(&t.app).await;
+    }
+    let (_, h) = t.get("/api/health").await;
+    let c = state(&h);
+    assert_ne!(c["state"], "healthy", "{h:#}");
+    assert!(c["last_error"].as_str().unwrap().contains("503"), "{c:#}");
+    clubos_server::probe::tick(&t.app).await;
+    let (_, h) = t.get("/api/health").await;
+    assert_eq!(state(&h)["state"], "healthy", "{h:#}");
+    t.stop().await;
+}

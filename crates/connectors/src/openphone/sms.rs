@@ -190,4 +190,21 @@ impl SmsSender for OpenPhoneSms {
         }
         Ok(SmsReceipt { provider_id: ids.join(",") })
     }
+
+    /// `GET {base}/v1/phone-numbers`: the key works and OpenPhone answers.
+    async fn probe(&self) -> Result<(), ConnectorError> {
+        let url = self.endpoint.replace("/v1/messages", "/v1/phone-numbers");
+        let resp = self
+            .http
+            .get(url)
+            .header(reqwest::header::AUTHORIZATION, self.config.api_key.expose())
+            .send()
+            .await
+            .map_err(|e| ConnectorError::Unavailable { vendor: VENDOR, message: e.without_url().to_string() })?;
+        match resp.status() {
+            s if s.is_success() => Ok(()),
+            s if s.is_server_error() => Err(ConnectorError::Unavailable { vendor: VENDOR, message: s.to_string() }),
+            s => Err(refusal(s, &resp.text().await.unwrap_or_default())),
+        }
+    }
 }

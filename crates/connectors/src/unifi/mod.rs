@@ -121,6 +121,39 @@ impl DoorControl for UnifiAccess {
             }
         }
     }
+
+    async fn probe(&self) -> Result<(), ConnectorError> {
+        self.check().await
+    }
+}
+
+impl UnifiAccess {
+    /// `GET {base}/api/v1/developer/doors`: the controller answers and the
+    /// token may read doors.
+    pub async fn check(&self) -> Result<(), ConnectorError> {
+        let resp = self
+            .http
+            .get(format!("{}/api/v1/developer/doors", self.base))
+            .bearer_auth(self.config.token.expose())
+            .send()
+            .await
+            .map_err(|e| ConnectorError::Unavailable { vendor: VENDOR, message: tls_hint(&e) })?;
+        let status = resp.status();
+        let body: Option<Reply> = resp.json().await.ok();
+        match body {
+            Some(Reply { code: Some(code), .. }) if code == "SUCCESS" && status.is_success() => Ok(()),
+            _ if status.is_server_error() => {
+                Err(ConnectorError::Unavailable { vendor: VENDOR, message: status.to_string() })
+            }
+            Some(Reply { code, msg }) => Err(ConnectorError::Rejected {
+                vendor: VENDOR,
+                message: format!("{status}: {} {}", code.unwrap_or_default(), msg.unwrap_or_default())
+                    .trim_end()
+                    .to_owned(),
+            }),
+            None => Err(ConnectorError::Rejected { vendor: VENDOR, message: format!("{status}: unreadable answer") }),
+        }
+    }
 }
 
 /// A transport error, with the certificate problem spelled out when that is
