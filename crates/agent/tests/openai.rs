@@ -127,11 +127,24 @@ async fn the_model_is_asked_only_when_the_local_classifier_is_unsure() {
         .respond_with(completion(r#"{"category":"faq","confidence":0.9,"action":"reply","reply":"model answer"}"#))
         .mount(&server)
         .await;
-    let sure = Tiered { local: Local(0.9), model: provider(&server, None), budget: None, max_output: 300, cache: None };
+    let sure = Tiered {
+        local: Local(0.9),
+        model: provider(&server, None),
+        budget: None,
+        max_output: 300,
+        cache: None,
+        cheap: None,
+    };
     assert_eq!(classify(&sure, "hours?").await.unwrap().model, "local");
     assert!(server.received_requests().await.unwrap().is_empty(), "no tokens spent");
-    let unsure =
-        Tiered { local: Local(0.6), model: provider(&server, None), budget: None, max_output: 300, cache: None };
+    let unsure = Tiered {
+        local: Local(0.6),
+        model: provider(&server, None),
+        budget: None,
+        max_output: 300,
+        cache: None,
+        cheap: None,
+    };
     let out = classify(&unsure, "hours?").await.unwrap();
     assert_eq!((out.model.as_str(), out.classification.reply.as_deref()), ("gpt-test", Some("model answer")));
 }
@@ -170,6 +183,7 @@ async fn a_model_call_must_fit_the_token_budget() {
         budget: Some(roomy.clone()),
         max_output: 300,
         cache: None,
+        cheap: None,
     };
     classify(&tier, "hours?").await.unwrap();
     let settled = roomy.settled.lock().unwrap().clone();
@@ -184,6 +198,7 @@ async fn a_model_call_must_fit_the_token_budget() {
         budget: Some(spent.clone()),
         max_output: 300,
         cache: None,
+        cheap: None,
     };
     let err = classify(&tier, "hours?").await.unwrap_err();
     assert!(matches!(&err, ClassifyError::TokenCap(m) if m.contains("daily cap")), "{err:?}");
@@ -194,6 +209,7 @@ async fn a_model_call_must_fit_the_token_budget() {
         budget: Some(spent),
         max_output: 300,
         cache: None,
+        cheap: None,
     };
     assert_eq!(classify(&sure, "hours?").await.unwrap().model, "local", "the local tier still answers at the cap");
 }
@@ -213,6 +229,7 @@ async fn a_repeated_faq_text_is_answered_from_the_cache_without_a_paid_call() {
         budget: None,
         max_output: 300,
         cache: Some(clubos_agent::llm::AnswerCache::new("sops-v1")),
+        cheap: None,
     };
     let first = classify(&tier, "Are you open late tonight?").await.unwrap();
     assert_eq!((first.cached, first.tokens_in), (false, 412));
@@ -220,4 +237,39 @@ async fn a_repeated_faq_text_is_answered_from_the_cache_without_a_paid_call() {
     assert_eq!((again.cached, again.tokens_in, again.tokens_out), (true, 0, 0));
     assert_eq!(again.classification, first.classification);
     assert_eq!(server.received_requests().await.unwrap().len(), 1, "one paid call");
+}
+
+#[derive(Debug)]
+struct FaqIsCheap;
+
+impl clubos_agent::llm::CheapChoice for FaqIsCheap {
+    fn use_cheaper(&self, category: Category) -> bool {
+        category == Category::Faq
+    }
+}
+
+#[tokio::test]
+async fn categories_marked_use_cheaper_model_go_to_the_cheap_model() {
+    let complex = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(completion(r#"{"category":"faq","confidence":0.9,"action":"reply","reply":"complex"}"#))
+        .mount(&complex)
+        .await;
+    let cheap = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(completion(r#"{"category":"faq","confidence":0.9,"action":"reply","reply":"cheap"}"#))
+        .mount(&cheap)
+        .await;
+    let choice: std::sync::Arc<dyn clubos_agent::llm::CheapChoice> = std::sync::Arc::new(FaqIsCheap);
+    let tier = Tiered {
+        local: Local(0.5), // an unsure FAQ reading
+        model: provider(&complex, None),
+        budget: None,
+        max_output: 300,
+        cache: None,
+        cheap: Some((provider(&cheap, None), choice)),
+    };
+    let out = classify(&tier, "hours?").await.unwrap();
+    assert_eq!(out.classification.reply.as_deref(), Some("cheap"));
+    assert!(complex.received_requests().await.unwrap().is_empty());
 }

@@ -101,7 +101,33 @@ pub struct App {
     pub action_lock: tokio::sync::Mutex<()>,
     /// One notifier pass at a time, so a notification due now is sent once.
     pub notifier_lock: tokio::sync::Mutex<()>,
-    profile: RwLock<Arc<AutonomyProfile>>,
+    profile: Arc<LiveProfile>,
+}
+
+/// The autonomy profile in force, replaceable at run time (`PUT
+/// /api/autonomy`) and shared with the model tier, which reads each
+/// category's `use_cheaper_model` from it.
+#[derive(Debug)]
+pub struct LiveProfile(RwLock<Arc<AutonomyProfile>>);
+
+impl LiveProfile {
+    pub fn new(p: AutonomyProfile) -> Arc<Self> {
+        Arc::new(Self(RwLock::new(Arc::new(p))))
+    }
+
+    pub fn get(&self) -> Arc<AutonomyProfile> {
+        Arc::clone(&self.0.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    pub fn set(&self, p: AutonomyProfile) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(p);
+    }
+}
+
+impl clubos_agent::llm::CheapChoice for LiveProfile {
+    fn use_cheaper(&self, category: clubos_domain::Category) -> bool {
+        self.get().get(category).use_cheaper_model
+    }
 }
 
 /// What [`App::new`] needs besides the configuration.
@@ -112,7 +138,7 @@ pub struct Parts {
     pub connectors: Connectors,
     pub classifier: Arc<dyn Classifier>,
     pub secrets: Secrets,
-    pub profile: AutonomyProfile,
+    pub profile: Arc<LiveProfile>,
 }
 
 /// Why the deployment could not start.
@@ -162,18 +188,18 @@ impl App {
             instance,
             action_lock: tokio::sync::Mutex::new(()),
             notifier_lock: tokio::sync::Mutex::new(()),
-            profile: RwLock::new(Arc::new(parts.profile)),
+            profile: parts.profile,
             config,
         }))
     }
 
     /// The autonomy profile in force.
     pub fn profile(&self) -> Arc<AutonomyProfile> {
-        Arc::clone(&self.profile.read().unwrap_or_else(|p| p.into_inner()))
+        self.profile.get()
     }
 
     pub fn set_profile(&self, p: AutonomyProfile) {
-        *self.profile.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(p);
+        self.profile.set(p);
     }
 
     pub fn location(&self, id: &LocationId) -> Option<&LocationConfig> {

@@ -76,16 +76,6 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
         .into_iter()
         .map(|v| serde_json::from_value(v).map_err(|e| BootError::Sops(format!("stored SOP is invalid: {e}"))))
         .collect::<Result<_, _>>()?;
-    let classifier: Arc<dyn Classifier> = match b.classifier {
-        Some(c) => c,
-        None => {
-            let cache = clubos_agent::llm::AnswerCache::new(sop_version(&sops));
-            let local = LocalClassifier::new(sops).map_err(|e| BootError::Sops(e.to_string()))?;
-            let budget: Arc<dyn clubos_agent::llm::TokenBudget> =
-                Arc::new(crate::budget::StoreBudget::new(&b.config, b.store.clone(), b.clock.clone()));
-            model_tier(&b.config, &b.secrets, local, budget, cache)?
-        }
-    };
     let profile = match b.store.setting(admin_setting_key()).await? {
         Some(json) => match AutonomyProfile::from_json(&json) {
             Ok(p) => {
@@ -98,6 +88,18 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
             }
         },
         None => b.config.autonomy.clone(),
+    };
+    let profile = crate::app::LiveProfile::new(profile);
+    let classifier: Arc<dyn Classifier> = match b.classifier {
+        Some(c) => c,
+        None => {
+            let cache = clubos_agent::llm::AnswerCache::new(sop_version(&sops));
+            let local = LocalClassifier::new(sops).map_err(|e| BootError::Sops(e.to_string()))?;
+            let budget: Arc<dyn clubos_agent::llm::TokenBudget> =
+                Arc::new(crate::budget::StoreBudget::new(&b.config, b.store.clone(), b.clock.clone()));
+            let tier = Tier { local, budget, cache, profile: profile.clone() };
+            model_tier(&b.config, &b.secrets, tier)?
+        }
     };
     // One process per SQLite database: claims left by a previous process
     // are dead, so free them now instead of waiting out their leases. (A
@@ -128,13 +130,20 @@ fn sop_version(sops: &[Sop]) -> String {
 
 /// The local classifier alone (`agent.llm = "local"`), or in front of the
 /// configured model, which it asks only when unsure (`llm::Tiered`).
-fn model_tier(
-    config: &clubos_config::Config,
-    secrets: &clubos_config::Secrets,
+/// What every model tier shares.
+struct Tier {
     local: LocalClassifier,
     budget: Arc<dyn clubos_agent::llm::TokenBudget>,
     cache: clubos_agent::llm::AnswerCache,
+    profile: Arc<crate::app::LiveProfile>,
+}
+
+fn model_tier(
+    config: &clubos_config::Config,
+    secrets: &clubos_config::Secrets,
+    tier: Tier,
 ) -> Result<Arc<dyn Classifier>, BootError> {
+    let Tier { local, budget, cache, profile } = tier;
     let max_output = config.limits.max_tokens_per_response;
     use clubos_agent::llm::{AnthropicClassifier, AnthropicSettings, OpenAiClassifier, OpenAiSettings, Tiered};
     match (config.agent.llm, &config.llm.openai) {
@@ -146,7 +155,20 @@ fn model_tier(
                 max_tokens: config.limits.max_tokens_per_response,
             })
             .map_err(|e| BootError::Llm(e.to_string()))?;
-            Ok(Arc::new(Tiered { local, model, budget: Some(budget), max_output, cache: Some(cache) }))
+            let cheap = match &o.cheap_model {
+                Some(name) if name != &o.complex_model => {
+                    let cheap = OpenAiClassifier::new(OpenAiSettings {
+                        base_url: o.base_url.as_str().to_owned(),
+                        api_key: secrets.openai_api_key.as_ref().map(|k| k.expose().to_owned()),
+                        model: name.clone(),
+                        max_tokens: max_output,
+                    })
+                    .map_err(|e| BootError::Llm(e.to_string()))?;
+                    Some((cheap, profile as Arc<dyn clubos_agent::llm::CheapChoice>))
+                }
+                _ => None,
+            };
+            Ok(Arc::new(Tiered { local, model, budget: Some(budget), max_output, cache: Some(cache), cheap }))
         }
         (clubos_config::LlmChoice::Anthropic, _) => match (&config.llm.anthropic, &secrets.anthropic_api_key) {
             (Some(a), Some(key)) => {
@@ -157,7 +179,7 @@ fn model_tier(
                     max_tokens: config.limits.max_tokens_per_response,
                 })
                 .map_err(|e| BootError::Llm(e.to_string()))?;
-                Ok(Arc::new(Tiered { local, model, budget: Some(budget), max_output, cache: Some(cache) }))
+                Ok(Arc::new(Tiered { local, model, budget: Some(budget), max_output, cache: Some(cache), cheap: None }))
             }
             _ => Err(BootError::Llm("agent.llm = \"anthropic\" needs [llm.anthropic] and its key".into())),
         },

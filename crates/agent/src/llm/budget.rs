@@ -24,3 +24,9 @@ pub trait TokenBudget: Send + Sync + std::fmt::Debug {
 pub fn estimate(prompt_chars: usize, max_output: u32) -> u32 {
     u32::try_from(prompt_chars / 3 + 64).unwrap_or(u32::MAX).saturating_add(max_output)
 }
+
+/// Which categories go to the cheap model (the autonomy profile's
+/// `use_cheaper_model`, read at the time of each call).
+pub trait CheapChoice: Send + Sync + std::fmt::Debug {
+    fn use_cheaper(&self, category: clubos_domain::Category) -> bool;
+}

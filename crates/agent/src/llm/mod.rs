@@ -12,7 +12,7 @@ pub mod tiered;
 pub mod tool;
 
 pub use anthropic::{AnthropicClassifier, AnthropicSettings};
-pub use budget::{Refused, TokenBudget};
+pub use budget::{CheapChoice, Refused, TokenBudget};
 pub use cache::AnswerCache;
 pub use openai::{OpenAiClassifier, OpenAiSettings};
 pub use tiered::Tiered;

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::budget::{TokenBudget, estimate};
+use super::budget::{CheapChoice, TokenBudget, estimate};
 use super::cache::AnswerCache;
 use super::tool;
 use crate::{Classifier, ClassifierOutput, ClassifyError, ClassifyRequest};
@@ -29,6 +29,9 @@ pub struct Tiered<L, M> {
     pub max_output: u32,
     /// Repeated FAQ texts answered without a paid call; `None`: no cache.
     pub cache: Option<AnswerCache>,
+    /// The cheap model, used for the categories `cheap_for` names (judged
+    /// by the local classifier's tentative category); `None`: one model.
+    pub cheap: Option<(M, Arc<dyn CheapChoice>)>,
 }
 
 #[async_trait]
@@ -52,7 +55,11 @@ impl<L: Classifier, M: Classifier> Classifier for Tiered<L, M> {
                 cached: true,
             });
         }
-        let result = self.ask_model(req).await;
+        let model = match (&self.cheap, c.category) {
+            (Some((cheap, choice)), Some(category)) if choice.use_cheaper(category) => cheap,
+            _ => &self.model,
+        };
+        let result = self.ask_model(model, req).await;
         if let (Ok(out), Some(cache)) = (&result, &self.cache) {
             cache.put(req.location, req.text, &out.classification);
         }
@@ -61,14 +68,14 @@ impl<L: Classifier, M: Classifier> Classifier for Tiered<L, M> {
 }
 
 impl<L: Classifier, M: Classifier> Tiered<L, M> {
-    async fn ask_model(&self, req: &ClassifyRequest<'_>) -> Result<ClassifierOutput, ClassifyError> {
+    async fn ask_model(&self, model: &M, req: &ClassifyRequest<'_>) -> Result<ClassifierOutput, ClassifyError> {
         let Some(budget) = &self.budget else {
-            return self.model.classify(req).await;
+            return model.classify(req).await;
         };
         let prompt = tool::system_prompt(req.location.as_str(), req.booked_bay).len() + req.text.len();
         let reserved = estimate(prompt, self.max_output);
         budget.reserve(req.location, reserved).await.map_err(|e| ClassifyError::TokenCap(e.0))?;
-        let result = self.model.classify(req).await;
+        let result = model.classify(req).await;
         let used = result.as_ref().map_or(0, |o| o.tokens_in.saturating_add(o.tokens_out));
         budget.settle(req.location, reserved, used).await;
         result
