@@ -48,7 +48,7 @@ pub struct Args {
     #[arg(long, default_value = "OPENPHONE_WEBHOOK_SECRET")]
     pub secret_env: String,
     /// Worker tasks of the started server (`agent.workers`; its default).
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 16)]
     pub workers: u16,
     /// Percent of the TrackMan and door customers booked before the run,
     /// so their texts run sandbox device actions.

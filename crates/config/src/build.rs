@@ -101,7 +101,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         thread_llm_interval_seconds: limits.thread_llm_interval_seconds,
         max_tokens_per_response: limits.max_tokens_per_response,
         default_country,
-        workers: a.workers.unwrap_or(8),
+        workers: a.workers.unwrap_or(16),
     };
 
     let mut connectors = raw.connectors;

@@ -18,7 +18,7 @@ fn the_design_example_loads() {
     assert_eq!(c.server.sqlite_synchronous, SqliteSynchronous::Normal);
     assert_eq!(c.agent.llm, LlmChoice::Local);
     assert_eq!(c.agent.llm_timeout_seconds, 10);
-    assert_eq!(c.agent.workers, 8);
+    assert_eq!(c.agent.workers, 16);
     assert_eq!(c.limits.thread_llm_interval_seconds, 15);
     assert_eq!(c.limits.max_tokens_per_response, 500);
     assert_eq!(c.autonomy, AutonomyProfile::seed());
