@@ -33,8 +33,9 @@ pub use error::{ConfigError, ErrorKind, Position};
 pub use location::{BayConfig, DoorConfig, LocationConfig};
 pub use secrets::{EnvRequirement, Secret, Secrets};
 pub use sections::{
-    AgentConfig, AnthropicConfig, BookingsConfig, ConnectorsConfig, LlmConfig, NinjaOneConfig, NotifyConfig,
-    OpenAiConfig, OpenPhoneConfig, ServerConfig, SignalsConfig, SlackConfig, SmsConfig, TimeRules, UnifiAccessConfig,
+    AgentConfig, AnthropicConfig, BookingsConfig, ConnectorsConfig, LlmConfig, ModelPrice, NinjaOneConfig,
+    NotifyConfig, OpenAiConfig, OpenPhoneConfig, ServerConfig, SignalsConfig, SlackConfig, SmsConfig, TimeRules,
+    UnifiAccessConfig, Usd,
 };
 pub use summary::{LocationSummary, Summary, check};
 pub use values::{BaseUrl, BookingProvider, ConnectorMode, DatabaseUrl, EnvVar, LlmChoice, SqliteSynchronous};

@@ -146,6 +146,46 @@ impl SignalsConfig {
 pub struct LlmConfig {
     pub openai: Option<OpenAiConfig>,
     pub anthropic: Option<AnthropicConfig>,
+    /// `[[llm.prices]]`: what each model costs, for the cost metric.
+    pub prices: Vec<ModelPrice>,
+}
+
+/// `[[llm.prices]]`: a model's price per million tokens, in US dollars.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelPrice {
+    pub model: String,
+    pub input_usd_per_million: Usd,
+    pub output_usd_per_million: Usd,
+}
+
+impl ModelPrice {
+    /// The dollars `tokens_in` + `tokens_out` cost at this price.
+    pub fn cost(&self, tokens_in: u32, tokens_out: u32) -> f64 {
+        (f64::from(tokens_in) * self.input_usd_per_million.dollars()
+            + f64::from(tokens_out) * self.output_usd_per_million.dollars())
+            / 1_000_000.0
+    }
+}
+
+/// An amount of US dollars, held in millionths so configs compare exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Usd(u64);
+
+impl Usd {
+    pub fn dollars(self) -> f64 {
+        self.0 as f64 / 1_000_000.0
+    }
+}
+
+impl<'de> Deserialize<'de> for Usd {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let x = f64::deserialize(d)?;
+        if !x.is_finite() || !(0.0..=100_000.0).contains(&x) {
+            return Err(serde::de::Error::custom(format!("{x} is not a price from 0 to 100000 dollars")));
+        }
+        Ok(Usd((x * 1_000_000.0).round() as u64))
+    }
 }
 
 /// `[llm.openai]`: any OpenAI-compatible `/chat/completions` server.

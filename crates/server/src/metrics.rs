@@ -1,5 +1,7 @@
 //! Prometheus metrics (text exposition at `GET /metrics`).
 
+use std::sync::atomic::AtomicU64;
+
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -34,6 +36,8 @@ pub struct Metrics {
     pub actions: Family<ActionLabels, Counter>,
     pub queue_depth: Gauge,
     pub llm_tokens: Family<TokenLabels, Counter>,
+    /// Dollars spent on model calls, from `[[llm.prices]]`.
+    pub llm_cost_usd: Family<TokenLabels, Counter<f64, AtomicU64>>,
     /// From the message's arrival to its decision being recorded.
     pub processing_seconds: Histogram,
     /// When `queue_depth` was last counted (see [`Metrics::depth_is_stale`]).
@@ -41,6 +45,22 @@ pub struct Metrics {
 }
 
 impl Metrics {
+    /// Counts a classifier call's tokens and, with a price, its cost.
+    pub fn llm_call(
+        &self,
+        location: &str,
+        model: &str,
+        tokens_in: u32,
+        tokens_out: u32,
+        price: Option<&clubos_config::ModelPrice>,
+    ) {
+        let labels = TokenLabels { location: location.to_owned(), model: model.to_owned() };
+        self.llm_tokens.get_or_create(&labels).inc_by(u64::from(tokens_in) + u64::from(tokens_out));
+        if let Some(p) = price {
+            self.llm_cost_usd.get_or_create(&labels).inc_by(p.cost(tokens_in, tokens_out));
+        }
+    }
+
     /// How long a counted queue depth is reused. Counting is a scan of the
     /// waiting items; a scraper polling many times a second (a dashboard,
     /// the load command) would otherwise scan a long backlog each time.
@@ -66,6 +86,7 @@ impl Default for Metrics {
         let actions = Family::<ActionLabels, Counter>::default();
         let queue_depth = Gauge::default();
         let llm_tokens = Family::<TokenLabels, Counter>::default();
+        let llm_cost_usd = Family::<TokenLabels, Counter<f64, AtomicU64>>::default();
         let buckets =
             [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0];
         let processing_seconds = Histogram::new(buckets);
@@ -74,6 +95,11 @@ impl Default for Metrics {
         registry.register("clubos_actions", "Action attempts by kind and outcome", actions.clone());
         registry.register("clubos_queue_depth", "Threads waiting in the queue", queue_depth.clone());
         registry.register("clubos_llm_tokens", "LLM tokens used by location and model", llm_tokens.clone());
+        registry.register(
+            "clubos_llm_cost_usd",
+            "US dollars spent on LLM calls by location and model ([[llm.prices]])",
+            llm_cost_usd.clone(),
+        );
         registry.register(
             "clubos_processing_seconds",
             "Time from a message's arrival to its decision",
@@ -86,6 +112,7 @@ impl Default for Metrics {
             actions,
             queue_depth,
             llm_tokens,
+            llm_cost_usd,
             processing_seconds,
             depth_sampled: std::sync::Mutex::new(None),
         }

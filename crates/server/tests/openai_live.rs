@@ -28,7 +28,8 @@ async fn spawn_with_model(model: &MockServer) -> TestApp {
 async fn spawn_with_model_and(model: &MockServer, location_keys: &str) -> TestApp {
     let dir = tempfile::tempdir().expect("tempdir");
     let extra = format!(
-        "{location_keys}\n[limits]\nmax_tokens_per_response = 50\n[llm.openai]\nbase_url = \"{}/v1\"\ncomplex_model = \"gpt-test\"\n",
+        "{location_keys}\n[limits]\nmax_tokens_per_response = 50\n\
+         [[llm.prices]]\nmodel = \"gpt-test\"\ninput_usd_per_million = 2.0\noutput_usd_per_million = 8.0\n[llm.openai]\nbase_url = \"{}/v1\"\ncomplex_model = \"gpt-test\"\n",
         model.uri()
     );
     let text = config_text(dir.path(), &extra).replace("[agent]\n", "[agent]\nllm = \"openai\"\n");
@@ -53,6 +54,15 @@ async fn an_unsure_local_reading_goes_to_the_model_which_resets_the_bay() {
     assert_eq!((d["verdict"].as_str(), d["model"].as_str()), (Some("execute"), Some("gpt-test")), "{th:#}");
     assert_eq!((d["tokens_in"].as_u64(), d["tokens_out"].as_u64()), (Some(350), Some(40)));
     assert!(t.sandbox.calls().iter().any(|c| matches!(c, Call::ResetTrackman(_, bay) if bay.get() == 2)));
+    let metrics = t.client.get(t.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let cost: f64 = metrics
+        .lines()
+        .find(|l| l.starts_with("clubos_llm_cost_usd_total{") && l.contains("model=\"gpt-test\""))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no cost metric in:\n{metrics}"));
+    // 350 tokens in at $2 and 40 out at $8 per million.
+    assert!((cost - 0.00102).abs() < 1e-12, "{cost}");
     t.stop().await;
 }
 

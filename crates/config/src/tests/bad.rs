@@ -26,6 +26,11 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
         ),
         (with("[agent]\nworkers = 0"), "agent.workers", "must be from 1 to 256"),
         (
+            with("[[llm.prices]]\nmodel = \"gpt-test\"\ninput_usd_per_million = -1\noutput_usd_per_million = 2"),
+            "llm.prices[0].input_usd_per_million",
+            "-1 is not a price from 0 to 100000 dollars",
+        ),
+        (
             with("[agent]\nllm = \"gpt\""),
             "agent.llm",
             "unknown value `gpt`, expected one of `local`, `openai`, `anthropic`",

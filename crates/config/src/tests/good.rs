@@ -248,3 +248,16 @@ fn summary_names_what_matters() {
         assert!(s.contains(want), "{want:?} not in\n{s}");
     }
 }
+
+#[test]
+fn model_prices_give_the_cost_of_a_call() {
+    let text = format!(
+        "[[llm.prices]]\nmodel = \"gpt-test\"\ninput_usd_per_million = 0.15\noutput_usd_per_million = 0.6\n{}",
+        super::BASE
+    );
+    let c = crate::Config::parse(&text, std::path::Path::new("clubos.toml")).unwrap();
+    let p = &c.llm.prices[0];
+    assert_eq!(p.model, "gpt-test");
+    // 1,000,000 in at $0.15 + 500,000 out at $0.60 = $0.45
+    assert!((p.cost(1_000_000, 500_000) - 0.45).abs() < 1e-9);
+}

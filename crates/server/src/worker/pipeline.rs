@@ -96,8 +96,8 @@ async fn decide_thread(app: &Arc<App>, claim: &Claim, worker: &str) -> Result<Re
             Err(_) => return llm_failure(app, &thread, worker, ids, &text, ClassifyError::Timeout, first_at).await,
         };
         app.health.success("llm", now);
-        let tokens = crate::metrics::TokenLabels { location: thread.location.to_string(), model: out.model.clone() };
-        app.metrics.llm_tokens.get_or_create(&tokens).inc_by(u64::from(out.tokens_in) + u64::from(out.tokens_out));
+        let price = app.config.llm.prices.iter().find(|p| p.model == out.model);
+        app.metrics.llm_call(thread.location.as_str(), &out.model, out.tokens_in, out.tokens_out, price);
         (out, started.elapsed().as_millis() as u64, true)
     };
     let input = PolicyInput {
