@@ -84,7 +84,16 @@ pub struct Report {
     pub buckets: [(usize, usize); 4],
     /// Mistakes, most confident first.
     pub misses: Vec<Miss>,
+    /// Samples the model tier answers locally, with no paid call (a
+    /// category scored ≥ `llm::tiered::LOCAL_TRUSTED`).
+    pub local_only: usize,
+    /// Tokens reserved for the model calls of the other samples, with the
+    /// default `max_tokens_per_response` (an upper bound of their usage).
+    pub reserved_tokens: u64,
 }
+
+/// `limits.max_tokens_per_response`'s default, for the token estimate.
+const DEFAULT_MAX_OUTPUT: u32 = 500;
 
 /// Lower bounds of the calibration buckets.
 pub const BUCKETS: [f64; 4] = [0.0, 0.5, 0.7, HIGH_CONFIDENCE];
@@ -139,6 +148,12 @@ pub fn evaluate(c: &LocalClassifier, samples: &[Sample]) -> Report {
             cat_ok && (s.category.is_none() || got.sub_intent.as_ref().map(|x| x.as_str()) == s.sub_intent.as_deref());
         r.category_correct += usize::from(cat_ok);
         r.sub_intent_correct += usize::from(sub_ok);
+        if got.category.is_some() && conf >= crate::llm::tiered::LOCAL_TRUSTED {
+            r.local_only += 1;
+        } else {
+            let prompt = crate::llm::tool::system_prompt("location", None).len() + s.text.len();
+            r.reserved_tokens += u64::from(crate::llm::budget::estimate(prompt, DEFAULT_MAX_OUTPUT));
+        }
         if conf >= HIGH_CONFIDENCE {
             r.high_n += 1;
             r.high_correct += usize::from(cat_ok);
@@ -187,6 +202,14 @@ impl fmt::Display for Report {
             pct(self.high_accuracy()),
             self.high_correct,
             self.high_n
+        )?;
+        writeln!(
+            f,
+            "with a model tier        {:>5.1}% answered locally, no paid call ({}/{}); model reservations {:.0} tokens per message (upper bound of usage)",
+            pct(ratio(self.local_only, self.n)),
+            self.local_only,
+            self.n,
+            ratio(self.reserved_tokens as usize, self.n)
         )?;
         writeln!(f, "\ncalibration (category accuracy per confidence bucket)")?;
         for (i, (n, ok)) in self.buckets.iter().enumerate() {
