@@ -148,23 +148,19 @@ fn model_tier(
     use clubos_agent::llm::{AnthropicClassifier, AnthropicSettings, OpenAiClassifier, OpenAiSettings, Tiered};
     match (config.agent.llm, &config.llm.openai) {
         (clubos_config::LlmChoice::OpenAi, Some(o)) => {
-            let model = OpenAiClassifier::new(OpenAiSettings {
-                base_url: o.base_url.as_str().to_owned(),
-                api_key: secrets.openai_api_key.as_ref().map(|k| k.expose().to_owned()),
-                model: o.complex_model.clone(),
-                max_tokens: config.limits.max_tokens_per_response,
-            })
-            .map_err(|e| BootError::Llm(e.to_string()))?;
+            let openai = |model: &str| {
+                OpenAiClassifier::new(OpenAiSettings {
+                    base_url: o.base_url.as_str().to_owned(),
+                    api_key: secrets.openai_api_key.as_ref().map(|k| k.expose().to_owned()),
+                    model: model.to_owned(),
+                    max_tokens: max_output,
+                })
+                .map_err(|e| BootError::Llm(e.to_string()))
+            };
+            let model = openai(&o.complex_model)?;
             let cheap = match &o.cheap_model {
                 Some(name) if name != &o.complex_model => {
-                    let cheap = OpenAiClassifier::new(OpenAiSettings {
-                        base_url: o.base_url.as_str().to_owned(),
-                        api_key: secrets.openai_api_key.as_ref().map(|k| k.expose().to_owned()),
-                        model: name.clone(),
-                        max_tokens: max_output,
-                    })
-                    .map_err(|e| BootError::Llm(e.to_string()))?;
-                    Some((cheap, profile as Arc<dyn clubos_agent::llm::CheapChoice>))
+                    Some((openai(name)?, profile as Arc<dyn clubos_agent::llm::CheapChoice>))
                 }
                 _ => None,
             };

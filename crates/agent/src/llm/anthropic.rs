@@ -2,8 +2,6 @@
 //! with `x-api-key`, `anthropic-version`, the `operator_decision` tool and
 //! `tool_choice` forcing it; the answer is a `tool_use` content block.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -63,10 +61,7 @@ struct Usage {
 
 impl AnthropicClassifier {
     pub fn new(settings: AnthropicSettings) -> Result<Self, ClassifyError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| ClassifyError::Provider(e.to_string()))?;
+        let http = super::http_client()?;
         let url = format!("{}/v1/messages", settings.base_url.trim_end_matches('/'));
         Ok(Self { http, url, settings })
     }
@@ -86,7 +81,7 @@ impl Classifier for AnthropicClassifier {
             "messages": [{"role": "user", "content": req.text}],
             "tools": [{
                 "name": TOOL_NAME,
-                "description": "Record how OperatorGPT reads the customer's message and what it proposes.",
+                "description": tool::TOOL_DESCRIPTION,
                 "input_schema": tool::parameters(),
             }],
             "tool_choice": {"type": "tool", "name": TOOL_NAME},
@@ -100,14 +95,8 @@ impl Classifier for AnthropicClassifier {
             .send()
             .await
             .map_err(|e| ClassifyError::Provider(e.without_url().to_string()))?;
-        let status = resp.status();
-        if !status.is_success() {
-            let text = resp.text().await.unwrap_or_default();
-            let message = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| text.chars().take(200).collect());
-            return Err(ClassifyError::Provider(format!("{status}: {message}")));
+        if !resp.status().is_success() {
+            return Err(super::refusal(resp).await);
         }
         let reply: Reply =
             resp.json().await.map_err(|e| ClassifyError::InvalidOutput(format!("response body: {e}")))?;

@@ -16,3 +16,24 @@ pub use budget::{CheapChoice, Refused, TokenBudget};
 pub use cache::AnswerCache;
 pub use openai::{OpenAiClassifier, OpenAiSettings};
 pub use tiered::Tiered;
+
+/// The HTTP client every provider uses (the call's deadline is the worker's
+/// `llm_timeout`, so only connecting has its own limit here).
+pub(crate) fn http_client() -> Result<reqwest::Client, crate::ClassifyError> {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .build()
+        .map_err(|e| crate::ClassifyError::Provider(e.to_string()))
+}
+
+/// A provider's refusal: its `error.message` (OpenAI and Anthropic both
+/// answer `{"error": {"message": …}}`), else the start of the body.
+pub(crate) async fn refusal(resp: reqwest::Response) -> crate::ClassifyError {
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    let message = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
+        .unwrap_or_else(|| text.chars().take(200).collect());
+    crate::ClassifyError::Provider(format!("{status}: {message}"))
+}

@@ -3,8 +3,6 @@
 //! with OpenAI and with local servers (Ollama, vLLM, llama.cpp) that speak
 //! the same API; without a key no `Authorization` header is sent.
 
-use std::time::Duration;
-
 use async_trait::async_trait;
 use serde::Deserialize;
 use serde_json::json;
@@ -76,10 +74,7 @@ struct Usage {
 
 impl OpenAiClassifier {
     pub fn new(settings: OpenAiSettings) -> Result<Self, ClassifyError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .map_err(|e| ClassifyError::Provider(e.to_string()))?;
+        let http = super::http_client()?;
         let url = format!("{}/chat/completions", settings.base_url.trim_end_matches('/'));
         Ok(Self { http, url, settings })
     }
@@ -101,7 +96,7 @@ impl Classifier for OpenAiClassifier {
             ],
             "tools": [{"type": "function", "function": {
                 "name": TOOL_NAME,
-                "description": "Record how OperatorGPT reads the customer's message and what it proposes.",
+                "description": tool::TOOL_DESCRIPTION,
                 "parameters": tool::parameters(),
             }}],
             "tool_choice": {"type": "function", "function": {"name": TOOL_NAME}},
@@ -113,11 +108,8 @@ impl Classifier for OpenAiClassifier {
         // The worker wraps this call in `llm_timeout`; a dropped future
         // simply abandons the request.
         let resp = call.send().await.map_err(|e| ClassifyError::Provider(e.without_url().to_string()))?;
-        let status = resp.status();
-        if !status.is_success() {
-            let text = resp.text().await.unwrap_or_default();
-            let excerpt: String = text.chars().take(200).collect();
-            return Err(ClassifyError::Provider(format!("{status}: {excerpt}")));
+        if !resp.status().is_success() {
+            return Err(super::refusal(resp).await);
         }
         let completion: Completion =
             resp.json().await.map_err(|e| ClassifyError::InvalidOutput(format!("response body: {e}")))?;

@@ -11,6 +11,8 @@ use serde_json::{Value, json};
 use crate::ClassifyError;
 
 pub const TOOL_NAME: &str = "operator_decision";
+/// The tool's description, as both providers send it.
+pub const TOOL_DESCRIPTION: &str = "Record how OperatorGPT reads the customer's message and what it proposes.";
 const ACTIONS: [&str; 6] = ["reset_trackman", "unlock_door", "reboot_pc", "reply", "escalate", "none"];
 
 /// The tool's parameters as JSON Schema.

@@ -56,7 +56,10 @@ impl SmsConfig {
 #[derive(Debug)]
 pub struct OpenPhoneSms {
     http: reqwest::Client,
+    /// `{base}/v1/messages`.
     endpoint: String,
+    /// `{base}/v1/phone-numbers` (the health probe).
+    numbers: String,
     config: SmsConfig,
     pacer: Pacer,
 }
@@ -92,8 +95,9 @@ impl OpenPhoneSms {
             .user_agent(concat!("clubos/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ConnectorError::Unavailable { vendor: VENDOR, message: e.to_string() })?;
-        let endpoint = format!("{}/v1/messages", config.base_url.trim_end_matches('/'));
-        Ok(Self { http, endpoint, config, pacer: Pacer::per_second(10) })
+        let base = config.base_url.trim_end_matches('/');
+        let (endpoint, numbers) = (format!("{base}/v1/messages"), format!("{base}/v1/phone-numbers"));
+        Ok(Self { http, endpoint, numbers, config, pacer: Pacer::per_second(10) })
     }
 
     fn sender(&self, location: &LocationId) -> Result<&PhoneNumber, ConnectorError> {
@@ -193,10 +197,9 @@ impl SmsSender for OpenPhoneSms {
 
     /// `GET {base}/v1/phone-numbers`: the key works and OpenPhone answers.
     async fn probe(&self) -> Result<(), ConnectorError> {
-        let url = self.endpoint.replace("/v1/messages", "/v1/phone-numbers");
         let resp = self
             .http
-            .get(url)
+            .get(&self.numbers)
             .header(reqwest::header::AUTHORIZATION, self.config.api_key.expose())
             .send()
             .await
