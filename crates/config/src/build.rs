@@ -9,11 +9,10 @@ use serde::Deserialize;
 use toml::de::{DeTable, DeValue};
 
 use crate::Config;
+use crate::bookings::BookingsConfig;
 use crate::error::{ConfigError, ErrorKind};
 use crate::location::RawLocation;
-use crate::sections::{
-    AgentConfig, BookingsConfig, ConnectorsConfig, LlmConfig, NotifyConfig, ServerConfig, SignalsConfig, TimeRules,
-};
+use crate::sections::{AgentConfig, ConnectorsConfig, LlmConfig, NotifyConfig, ServerConfig, SignalsConfig, TimeRules};
 use crate::values::LlmChoice;
 
 #[derive(Debug, Deserialize)]

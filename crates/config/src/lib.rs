@@ -11,6 +11,7 @@
 //!
 //! Every key, its type, default and meaning: `docs/CONFIGURATION.md`.
 
+mod bookings;
 mod build;
 mod demo;
 mod error;
@@ -28,14 +29,14 @@ use std::path::{Path, PathBuf};
 
 use clubos_domain::{AutonomyProfile, Limits, LocationId, PhoneNumber};
 
+pub use bookings::{BookingFields, BookingQuery, BookingsConfig};
 pub use demo::{DEMO_NAME, DEMO_TOML};
 pub use error::{ConfigError, ErrorKind, Position};
 pub use location::{BayConfig, DoorConfig, LocationConfig};
 pub use secrets::{EnvRequirement, Secret, Secrets};
 pub use sections::{
-    AgentConfig, AnthropicConfig, BookingsConfig, ConnectorsConfig, LlmConfig, ModelPrice, NinjaOneConfig,
-    NotifyConfig, OpenAiConfig, OpenPhoneConfig, ServerConfig, SignalsConfig, SlackConfig, SmsConfig, TimeRules,
-    UnifiAccessConfig, Usd,
+    AgentConfig, AnthropicConfig, ConnectorsConfig, LlmConfig, ModelPrice, NinjaOneConfig, NotifyConfig, OpenAiConfig,
+    OpenPhoneConfig, ServerConfig, SignalsConfig, SlackConfig, SmsConfig, TimeRules, UnifiAccessConfig, Usd,
 };
 pub use summary::{LocationSummary, Summary, check};
 pub use values::{BaseUrl, BookingProvider, ConnectorMode, DatabaseUrl, EnvVar, LlmChoice, SqliteSynchronous};

@@ -23,6 +23,9 @@ pub struct LocationConfig {
     pub doors: Vec<DoorConfig>,
     /// The facility's OpenPhone number: inbound texts to it route here.
     pub phone_number: Option<PhoneNumber>,
+    /// The location's id in the booking system (`[bookings] provider =
+    /// "http"`), when it is not `id`.
+    pub booking_location_id: Option<String>,
 }
 
 impl LocationConfig {
@@ -77,6 +80,7 @@ pub(crate) struct RawLocation {
     #[serde(default)]
     doors: Vec<DoorConfig>,
     phone_number: Option<PhoneNumber>,
+    booking_location_id: Option<String>,
 }
 
 impl RawLocation {
@@ -112,6 +116,11 @@ impl RawLocation {
                 return Err(ConfigError::at(file, key(&format!("doors[{i}].unifi_door_id")), "must not be empty"));
             }
         }
+        if let Some(b) = &self.booking_location_id
+            && (b.trim().is_empty() || b.chars().any(char::is_control))
+        {
+            return Err(ConfigError::at(file, key("booking_location_id"), "must not be empty"));
+        }
         Ok(LocationConfig {
             id: self.id,
             name: name.to_owned(),
@@ -120,6 +129,7 @@ impl RawLocation {
             bays: self.bays,
             doors: self.doors,
             phone_number: self.phone_number,
+            booking_location_id: self.booking_location_id,
         })
     }
 }

@@ -9,9 +9,7 @@ use clubos_domain::{PhoneNumber, SignalDetector};
 use jiff::SignedDuration;
 use serde::Deserialize;
 
-use crate::values::{
-    BaseUrl, BookingProvider, ConnectorMode, DatabaseUrl, EnvVar, LlmChoice, SqliteSynchronous, de_listen,
-};
+use crate::values::{BaseUrl, ConnectorMode, DatabaseUrl, EnvVar, LlmChoice, SqliteSynchronous, de_listen};
 
 /// `[server]`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -261,6 +259,8 @@ pub struct NinjaOneConfig {
     pub client_secret_env: Option<EnvVar>,
     /// The NinjaOne script that restarts TrackMan on a bay PC.
     pub reset_script_id: Option<u64>,
+    /// The script's `parameters` string, when it takes any.
+    pub reset_script_parameters: Option<String>,
 }
 
 /// `[connectors.unifi_access]`: door unlocks. Live needs `base_url` and `token_env`.
@@ -278,18 +278,6 @@ pub struct UnifiAccessConfig {
     pub pinned_sha256: Option<String>,
     /// Skip certificate checks entirely (lab use only).
     pub insecure_tls: bool,
-}
-
-/// `[bookings]`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct BookingsConfig {
-    pub provider: BookingProvider,
-    /// Required for `http`.
-    pub base_url: Option<BaseUrl>,
-    pub api_key_env: Option<EnvVar>,
-    /// Signing key of booking webhooks, when the provider sends them.
-    pub webhook_secret_env: Option<EnvVar>,
 }
 
 /// `[notify.*]`: where operator alerts go besides the in-app list.

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::Config;
 use crate::error::ConfigError;
 use crate::sections::TimeRules;
-use crate::values::{BookingProvider, ConnectorMode, LlmChoice};
+use crate::values::{ConnectorMode, LlmChoice};
 
 type Result<T = ()> = std::result::Result<T, ConfigError>;
 
@@ -74,9 +74,7 @@ impl Config {
                 return bad(format!("signals.{k}[{i}]"), "must contain a letter or digit".into());
             }
         }
-        if self.bookings.provider == BookingProvider::Http && self.bookings.base_url.is_none() {
-            return bad("bookings.base_url".into(), "is required when provider is \"http\"".into());
-        }
+        self.bookings.validate(&file)?;
         if self.notify.sms.is_some() && self.connectors.openphone.is_none() {
             return bad(
                 "notify.sms".into(),

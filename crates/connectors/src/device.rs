@@ -1,5 +1,7 @@
 //! What the action wrapper asks of the outside world, independent of vendor.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
 use clubos_domain::{BayNumber, DoorId, LocationId, PhoneNumber};
 
@@ -28,11 +30,24 @@ pub enum ConnectorError {
     UnknownDevice(String),
 }
 
-/// Bay PCs (TrackMan): NinjaOne in production.
+/// Bay PCs (TrackMan): NinjaOne in production. `within` is how long the
+/// caller waits: a command accepted but not confirmed by then is
+/// [`DeviceOutcome::Unconfirmed`], so a client should stop confirming a
+/// little before it.
 #[async_trait]
 pub trait BayControl: Send + Sync + std::fmt::Debug {
-    async fn reset_trackman(&self, location: &LocationId, bay: BayNumber) -> Result<DeviceOutcome, ConnectorError>;
-    async fn reboot_pc(&self, location: &LocationId, bay: BayNumber) -> Result<DeviceOutcome, ConnectorError>;
+    async fn reset_trackman(
+        &self,
+        location: &LocationId,
+        bay: BayNumber,
+        within: Duration,
+    ) -> Result<DeviceOutcome, ConnectorError>;
+    async fn reboot_pc(
+        &self,
+        location: &LocationId,
+        bay: BayNumber,
+        within: Duration,
+    ) -> Result<DeviceOutcome, ConnectorError>;
     /// A cheap read that shows the vendor answers (health); `Ok` by default.
     async fn probe(&self) -> Result<(), ConnectorError> {
         Ok(())

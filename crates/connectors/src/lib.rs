@@ -2,8 +2,10 @@
 //! wrapper calls ([`BayControl`], [`DoorControl`], [`SmsSender`]), plus the
 //! sandbox facility that behaves like real devices for the demo and tests.
 
+pub mod bookings;
 mod device;
 pub mod http;
+pub mod ninjaone;
 pub mod openphone;
 pub mod sandbox;
 pub mod slack;

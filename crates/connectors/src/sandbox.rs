@@ -115,12 +115,22 @@ impl Sandbox {
 
 #[async_trait]
 impl BayControl for Sandbox {
-    async fn reset_trackman(&self, location: &LocationId, bay: BayNumber) -> Result<DeviceOutcome, ConnectorError> {
+    async fn reset_trackman(
+        &self,
+        location: &LocationId,
+        bay: BayNumber,
+        _: Duration,
+    ) -> Result<DeviceOutcome, ConnectorError> {
         self.record(Call::ResetTrackman(location.clone(), bay));
         self.behave(Device::Bay(location.clone(), bay), "reset_trackman").await
     }
 
-    async fn reboot_pc(&self, location: &LocationId, bay: BayNumber) -> Result<DeviceOutcome, ConnectorError> {
+    async fn reboot_pc(
+        &self,
+        location: &LocationId,
+        bay: BayNumber,
+        _: Duration,
+    ) -> Result<DeviceOutcome, ConnectorError> {
         self.record(Call::RebootPc(location.clone(), bay));
         self.behave(Device::Bay(location.clone(), bay), "reboot_pc").await
     }
@@ -159,11 +169,15 @@ mod tests {
         let sb = Sandbox::default();
         let loc = LocationId::parse("sandbox").unwrap();
         let bay = BayNumber::new(2).unwrap();
-        assert_eq!(sb.reset_trackman(&loc, bay).await, Ok(DeviceOutcome::Confirmed));
+        assert_eq!(sb.reset_trackman(&loc, bay, Duration::from_secs(1)).await, Ok(DeviceOutcome::Confirmed));
         sb.set_mode(Device::Bay(loc.clone(), bay), Mode::Fail);
-        assert!(matches!(sb.reset_trackman(&loc, bay).await, Err(ConnectorError::Rejected { .. })));
+        assert!(matches!(
+            sb.reset_trackman(&loc, bay, Duration::from_secs(1)).await,
+            Err(ConnectorError::Rejected { .. })
+        ));
         sb.set_mode(Device::Bay(loc.clone(), bay), Mode::Hang);
-        let hung = tokio::time::timeout(Duration::from_millis(20), sb.reboot_pc(&loc, bay)).await;
+        let hung =
+            tokio::time::timeout(Duration::from_millis(20), sb.reboot_pc(&loc, bay, Duration::from_secs(1))).await;
         assert!(hung.is_err(), "hang never answers");
         let door = DoorId::parse("front").unwrap();
         sb.set_mode(Device::Door(loc.clone(), door.clone()), Mode::Unconfirmed);

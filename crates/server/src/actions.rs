@@ -33,7 +33,7 @@ pub enum Refused {
 /// under the action's timeout and records the outcome.
 pub async fn execute(app: &App, action: &ActionRow, thread: &ThreadRow) -> Result<ActionRow, StoreError> {
     let timeout = app.config.limits.timeouts.for_action(action.kind);
-    let call = call_connector(app, action, thread);
+    let call = call_connector(app, action, thread, timeout.unsigned_abs());
     let result = match tokio::time::timeout(timeout.unsigned_abs(), call).await {
         Ok(r) => r,
         Err(_) => Err(ConnectorError::Timeout(connector_name(action.kind))),
@@ -62,17 +62,22 @@ pub async fn execute(app: &App, action: &ActionRow, thread: &ThreadRow) -> Resul
     Ok(done)
 }
 
-async fn call_connector(app: &App, action: &ActionRow, thread: &ThreadRow) -> Result<DeviceOutcome, ConnectorError> {
+async fn call_connector(
+    app: &App,
+    action: &ActionRow,
+    thread: &ThreadRow,
+    within: std::time::Duration,
+) -> Result<DeviceOutcome, ConnectorError> {
     let c = &app.connectors;
     let missing =
         || ConnectorError::Unavailable { vendor: connector_name(action.kind), message: "not configured".into() };
     let loc = &thread.location;
     match (action.kind, &action.target) {
         (ActionKind::ResetTrackman, ActionTarget::Bay(bay)) => {
-            c.bays.as_ref().ok_or_else(missing)?.reset_trackman(loc, *bay).await
+            c.bays.as_ref().ok_or_else(missing)?.reset_trackman(loc, *bay, within).await
         }
         (ActionKind::RebootPc, ActionTarget::Bay(bay)) => {
-            c.bays.as_ref().ok_or_else(missing)?.reboot_pc(loc, *bay).await
+            c.bays.as_ref().ok_or_else(missing)?.reboot_pc(loc, *bay, within).await
         }
         (ActionKind::UnlockDoor, ActionTarget::Door(door)) => {
             c.doors.as_ref().ok_or_else(missing)?.unlock_door(loc, door).await

@@ -4,8 +4,11 @@
 use std::sync::{Arc, RwLock};
 
 use clubos_agent::Classifier;
-use clubos_config::{Config, ConnectorMode, LocationConfig, OpenPhoneConfig, Secret, Secrets, UnifiAccessConfig};
+use clubos_config::{
+    Config, ConnectorMode, LocationConfig, NinjaOneConfig, OpenPhoneConfig, Secret, Secrets, UnifiAccessConfig,
+};
 use clubos_connectors::http::ApiKey;
+use clubos_connectors::ninjaone::{Credentials, NinjaConfig, NinjaOne};
 use clubos_connectors::openphone::sms::{OpenPhoneSms, SmsConfig};
 use clubos_connectors::openphone::webhook::WebhookSecret;
 use clubos_connectors::sandbox::Sandbox;
@@ -34,18 +37,15 @@ pub struct Connectors {
 
 impl Connectors {
     /// The sandbox for every connector whose section says `mode = "sandbox"`,
-    /// the live client for each live one this build has (OpenPhone, UniFi
-    /// Access). A live NinjaOne section leaves its actions unavailable (they
-    /// escalate with `connector_unavailable`) until that client exists.
+    /// the live client for each live one (OpenPhone, NinjaOne, UniFi Access).
     pub fn from_config(config: &Config, secrets: &Secrets, sandbox: Sandbox) -> Result<Self, ConnectorError> {
         let c = &config.connectors;
         let sandboxed = |m: Option<ConnectorMode>| m == Some(ConnectorMode::Sandbox);
-        let live = |m: Option<ConnectorMode>| m == Some(ConnectorMode::Live);
         let mut out = Connectors::default();
-        if sandboxed(c.ninjaone.as_ref().map(|s| s.mode)) {
-            out.bays = Some(Arc::new(sandbox.clone()));
-        } else if live(c.ninjaone.as_ref().map(|s| s.mode)) {
-            tracing::warn!("connectors.ninjaone: the live NinjaOne client is not built yet; TrackMan resets escalate");
+        match &c.ninjaone {
+            Some(n) if n.mode == ConnectorMode::Sandbox => out.bays = Some(Arc::new(sandbox.clone())),
+            Some(n) => out.bays = live_ninjaone(config, n, secrets)?,
+            None => {}
         }
         match &c.unifi_access {
             Some(u) if u.mode == ConnectorMode::Sandbox => out.doors = Some(Arc::new(sandbox.clone())),
@@ -101,6 +101,8 @@ pub struct App {
     pub action_lock: tokio::sync::Mutex<()>,
     /// One notifier pass at a time, so a notification due now is sent once.
     pub notifier_lock: tokio::sync::Mutex<()>,
+    /// The remote booking source with its cache; `None` for local bookings.
+    pub bookings: Option<crate::bookings::BookingLookup>,
     profile: Arc<LiveProfile>,
 }
 
@@ -139,6 +141,8 @@ pub struct Parts {
     pub classifier: Arc<dyn Classifier>,
     pub secrets: Secrets,
     pub profile: Arc<LiveProfile>,
+    /// `[bookings]`'s remote source; `None` for local bookings.
+    pub bookings: Option<Arc<dyn clubos_connectors::bookings::BookingSource>>,
 }
 
 /// Why the deployment could not start.
@@ -172,6 +176,11 @@ impl App {
         }
         health.register("llm", ComponentState::Healthy, None);
         health.register("database", ComponentState::Healthy, None);
+        let timeout = std::time::Duration::from_secs(config.bookings.timeout_seconds);
+        let bookings = parts.bookings.map(|s| crate::bookings::BookingLookup::new(s, timeout));
+        if bookings.is_some() {
+            health.register(crate::bookings::COMPONENT, ComponentState::Healthy, None);
+        }
         let detector = config.signals.detector();
         let instance = format!("{}-{:08x}", std::process::id(), rand::random::<u32>());
         Ok(Arc::new(Self {
@@ -188,6 +197,7 @@ impl App {
             instance,
             action_lock: tokio::sync::Mutex::new(()),
             notifier_lock: tokio::sync::Mutex::new(()),
+            bookings,
             profile: parts.profile,
             config,
         }))
@@ -227,6 +237,32 @@ fn live_openphone(
     sms.default_from = op.from_number.clone();
     sms.senders = config.locations.iter().filter_map(|l| Some((l.id.clone(), l.phone_number.clone()?))).collect();
     Ok(Some(Arc::new(OpenPhoneSms::new(sms)?)))
+}
+
+/// The live NinjaOne client; `None` (with a warning) when a setting or
+/// credential is missing, which `check-config` reports beforehand.
+fn live_ninjaone(
+    config: &Config,
+    n: &NinjaOneConfig,
+    secrets: &Secrets,
+) -> Result<Option<Arc<dyn BayControl>>, ConnectorError> {
+    let (Some(base), Some(id), Some(secret), Some(script)) =
+        (&n.base_url, &secrets.ninjaone_client_id, &secrets.ninjaone_client_secret, n.reset_script_id)
+    else {
+        tracing::warn!(
+            "connectors.ninjaone: live mode needs base_url, credentials and reset_script_id; resets escalate"
+        );
+        return Ok(None);
+    };
+    let credentials = Credentials { client_id: ApiKey::new(id.expose()), client_secret: ApiKey::new(secret.expose()) };
+    let mut ninja = NinjaConfig::new(base.as_str(), credentials, script);
+    ninja.reset_parameters = n.reset_script_parameters.clone();
+    ninja.devices = config
+        .locations
+        .iter()
+        .flat_map(|l| l.bays.iter().filter_map(|b| Some(((l.id.clone(), b.number), b.ninjaone_device_id?))))
+        .collect();
+    Ok(Some(Arc::new(NinjaOne::new(ninja)?)))
 }
 
 /// The live UniFi Access client; `None` (with a warning) when its base URL

@@ -111,9 +111,10 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
         }
     }
     let connectors = Connectors::from_config(&b.config, &b.secrets, b.sandbox)?;
+    let bookings = crate::bookings::source(&b.config, &b.secrets)?;
     let app = App::new(
         b.config,
-        Parts { store: b.store, clock: b.clock, connectors, classifier, secrets: b.secrets, profile },
+        Parts { store: b.store, clock: b.clock, connectors, classifier, secrets: b.secrets, profile, bookings },
     )?;
     reconcile(&app).await?;
     Ok(app)

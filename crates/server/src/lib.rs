@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod bookings;
 pub mod bootstrap;
 pub mod budget;
 pub mod clock;

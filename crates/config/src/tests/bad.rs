@@ -5,6 +5,9 @@ use std::path::Path;
 use super::{BASE, DESIGN_EXAMPLE, Dir, file_name, load};
 use crate::{Config, ErrorKind, Position};
 
+/// `[bookings]` for the HTTP provider, ready for more keys.
+const HTTP_BOOKINGS: &str = "[bookings]\nprovider = \"http\"\nbase_url = \"https://bookings.example.com/api\"\n";
+
 /// `(config text, key, reason)`; the file is always `clubos.toml`.
 fn cases() -> Vec<(String, &'static str, &'static str)> {
     let with = |head: &str| format!("{head}\n{BASE}");
@@ -194,6 +197,45 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
             "sends through OpenPhone, but [connectors.openphone] is not configured",
         ),
         (with("[bookings]\nprovider = \"http\""), "bookings.base_url", "is required when provider is \"http\""),
+        (
+            with("[bookings]\nprovider = \"skedda\""),
+            "bookings.provider",
+            "\"skedda\" is not supported: Skedda has no booking-lookup API this build can call; use provider = \"http\" with base_url and a [bookings.fields] mapping of your booking system's JSON API (see docs/CONNECTORS.md)",
+        ),
+        (
+            with(&format!("{HTTP_BOOKINGS}[bookings.fields]\nid = \"reservationId\"")),
+            "bookings.fields.id",
+            "\"reservationId\" is not a JSON pointer: it must start with \"/\" (RFC 6901, e.g. \"/data/0/id\" or \"/reservationId\")",
+        ),
+        (
+            with(&format!("{HTTP_BOOKINGS}[bookings.fields]\nitems = \"data.items\"")),
+            "bookings.fields.items",
+            "\"data.items\" is not a JSON pointer: it must start with \"/\" or be empty (RFC 6901, e.g. \"/data/0/id\" or \"/data.items\")",
+        ),
+        (
+            with(&format!("{HTTP_BOOKINGS}[bookings.fields]\nstarts_at = \"\"")),
+            "bookings.fields.starts_at",
+            "must not be empty: every booking needs it; a JSON pointer such as \"/id\"",
+        ),
+        (
+            with(&format!(
+                "{HTTP_BOOKINGS}[bookings.status_map]\nbooked = \"confirmed\"\n\"Checked In\" = \"arrived\""
+            )),
+            "bookings.status_map.\"Checked In\"",
+            "unknown status \"arrived\"; expected \"confirmed\", \"pending\" or \"cancelled\"",
+        ),
+        (
+            with(&format!("{HTTP_BOOKINGS}auth_header = \"X Api Key\"")),
+            "bookings.auth_header",
+            "\"X Api Key\" is not an HTTP header name (e.g. \"X-Api-Key\")",
+        ),
+        (with(&format!("{HTTP_BOOKINGS}timeout_seconds = 0")), "bookings.timeout_seconds", "must be from 1 to 60"),
+        (
+            with("[bookings]\napi_key = \"bk-live-123\""),
+            "bookings.api_key",
+            "unknown key; expected one of `provider`, `base_url`, `path`, `api_key_env`, `auth_header`, `auth_scheme`, `timeout_seconds`, `webhook_secret_env`, `query`, `fields`, `status_map`. Secrets never go in the config file: put the value in an environment variable and name that variable with `api_key_env`",
+        ),
+        (format!("{BASE}booking_location_id = \" \"\n"), "locations[0].booking_location_id", "must not be empty"),
         (with("[llm.openai]\nbase_url = \"https://api.openai.com/v1\""), "llm.openai.complex_model", "is required"),
         (with("[llm]\nopenai = 3"), "llm.openai", "invalid type: integer `3`, expected a table"),
         ("locations = 3".to_owned(), "locations", "invalid type: integer `3`, expected a list"),
@@ -220,7 +262,7 @@ fn each_bad_config_names_file_key_and_reason() {
         }
         let shown = e.to_string();
         assert!(shown.contains(&format!("clubos.toml: key `{key}`: ")), "{shown}");
-        for secret in ["hunter2", "sk-live-123", "sk-ant-abc123"] {
+        for secret in ["hunter2", "sk-live-123", "sk-ant-abc123", "bk-live-123"] {
             assert!(!shown.contains(secret), "{shown}");
         }
     }

@@ -261,3 +261,64 @@ fn model_prices_give_the_cost_of_a_call() {
     // 1,000,000 in at $0.15 + 500,000 out at $0.60 = $0.45
     assert!((p.cost(1_000_000, 500_000) - 0.45).abs() < 1e-9);
 }
+
+#[test]
+fn an_http_booking_source_with_a_mapping_loads() {
+    let text = format!(
+        r#"
+[bookings]
+provider = "http"
+base_url = "https://bookings.example.com/api/"
+path = "/v2/reservations"
+api_key_env = "BOOKINGS_API_KEY"
+auth_header = "X-Api-Key"
+auth_scheme = ""
+timeout_seconds = 3
+[bookings.query]
+phone = "customer_phone"
+location = "site"
+to = ""
+[bookings.fields]
+items = "/data/reservations"
+id = "/reservationId"
+bay = "/space/number"
+phone = "/guest/phone"
+starts_at = "/window/start"
+ends_at = "/window/end"
+status = ""
+[bookings.status_map]
+booked = "confirmed"
+canceled = "cancelled"
+"On Hold" = "pending"
+{BASE}booking_location_id = "site-7"
+"#
+    );
+    let c = load(&text).unwrap();
+    let b = &c.bookings;
+    assert_eq!(b.provider, BookingProvider::Http);
+    assert_eq!(b.base_url.as_ref().unwrap().as_str(), "https://bookings.example.com/api");
+    assert_eq!(
+        (b.path.as_str(), b.auth_header.as_str(), b.auth_scheme.as_str()),
+        ("/v2/reservations", "X-Api-Key", "")
+    );
+    assert_eq!(b.timeout_seconds, 3);
+    assert_eq!((b.query.phone.as_str(), b.query.location.as_str()), ("customer_phone", "site"));
+    assert_eq!((b.query.from.as_str(), b.query.to.as_str()), ("from", ""), "defaults stay");
+    assert_eq!((b.fields.items.as_str(), b.fields.status.as_str()), ("/data/reservations", ""));
+    use clubos_domain::BookingStatus;
+    assert_eq!(
+        b.statuses(),
+        vec![
+            ("On Hold".to_owned(), BookingStatus::Pending),
+            ("booked".to_owned(), BookingStatus::Confirmed),
+            ("canceled".to_owned(), BookingStatus::Cancelled),
+        ]
+    );
+    assert_eq!(c.locations[0].booking_location_id.as_deref(), Some("site-7"));
+    let env: Vec<_> = c.env_requirements().into_iter().map(|e| (e.var.to_string(), e.required)).collect();
+    assert!(env.contains(&("BOOKINGS_API_KEY".to_owned(), true)), "{env:?}");
+
+    let defaults = load(BASE).unwrap().bookings;
+    assert_eq!((defaults.auth_header.as_str(), defaults.auth_scheme.as_str()), ("Authorization", "Bearer"));
+    assert_eq!((defaults.fields.id.as_str(), defaults.fields.items.as_str(), defaults.timeout_seconds), ("/id", "", 5));
+}

@@ -27,6 +27,25 @@ impl std::fmt::Debug for ApiKey {
     }
 }
 
+/// How every vendor client starts: a connect limit of 5 s (or the request
+/// limit, if shorter), the request limit, ClubOS's user agent, and no
+/// redirects (a credential must never follow one to another host).
+pub(crate) fn client_builder(request_timeout: std::time::Duration) -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(5).min(request_timeout))
+        .timeout(request_timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("clubos/", env!("CARGO_PKG_VERSION")))
+}
+
+/// Builds a client from [`client_builder`]; the error names the vendor.
+pub(crate) fn build_client(
+    builder: reqwest::ClientBuilder,
+    vendor: &'static str,
+) -> Result<reqwest::Client, crate::ConnectorError> {
+    builder.build().map_err(|e| crate::ConnectorError::Unavailable { vendor, message: e.to_string() })
+}
+
 /// The first `max` characters of a vendor's error body, for the log.
 pub(crate) fn excerpt(body: &str, max: usize) -> String {
     let mut out: String = body.chars().take(max).collect();

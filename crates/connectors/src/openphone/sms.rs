@@ -17,7 +17,7 @@ use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::split::{MAX_CHARS, split};
-use crate::http::{ApiKey, Backoff, Pacer, excerpt, retry_after};
+use crate::http::{ApiKey, Backoff, Pacer, build_client, client_builder, excerpt, retry_after};
 use crate::{ConnectorError, SmsReceipt, SmsSender};
 
 const VENDOR: &str = "openphone";
@@ -89,12 +89,7 @@ struct VendorError {
 
 impl OpenPhoneSms {
     pub fn new(config: SmsConfig) -> Result<Self, ConnectorError> {
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(config.request_timeout)
-            .user_agent(concat!("clubos/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| ConnectorError::Unavailable { vendor: VENDOR, message: e.to_string() })?;
+        let http = build_client(client_builder(config.request_timeout), VENDOR)?;
         let base = config.base_url.trim_end_matches('/');
         let (endpoint, numbers) = (format!("{base}/v1/messages"), format!("{base}/v1/phone-numbers"));
         Ok(Self { http, endpoint, numbers, config, pacer: Pacer::per_second(10) })

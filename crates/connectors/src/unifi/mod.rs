@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 pub use tls::Trust;
 
-use crate::http::{ApiKey, excerpt};
+use crate::http::{ApiKey, client_builder, excerpt};
 use crate::{ConnectorError, DeviceOutcome, DoorControl};
 
 const VENDOR: &str = "unifi_access";
@@ -58,10 +58,7 @@ impl UnifiAccess {
                  anyone on the network path can impersonate it. Use ca_file or pinned_sha256."
             );
         }
-        let builder = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(config.request_timeout)
-            .user_agent(concat!("clubos/", env!("CARGO_PKG_VERSION")));
+        let builder = client_builder(config.request_timeout);
         let unavailable = |message: String| ConnectorError::Unavailable { vendor: VENDOR, message };
         let http = config.trust.apply(builder).map_err(unavailable)?.build().map_err(|e| unavailable(e.to_string()))?;
         let base = config.base_url.trim_end_matches('/').to_owned();

@@ -71,7 +71,9 @@ pub async fn openphone(
     }
 }
 
-/// Emergency phrases > an active booking > normal > feedback.
+/// Emergency phrases > an active booking > normal > feedback. The bookings
+/// are the stored ones: a remote booking system is asked by the worker
+/// (`crate::bookings`), never here, so the acknowledgement stays fast.
 async fn priority(
     app: &App,
     from: &PhoneNumber,

@@ -56,6 +56,8 @@ pub async fn run(app: Arc<App>, index: usize, mut shutdown: watch::Receiver<bool
         };
         let thread_id = claim.thread_id;
         let renewer = spawn_renewer(Arc::clone(&app), worker.clone(), thread_id);
+        // A remote booking system, if any, is asked before the context is read.
+        crate::bookings::refresh_for_claim(&app, &claim).await;
         let release = match process(&app, &claim, &worker).await {
             Ok(r) => r,
             Err(e) => {
