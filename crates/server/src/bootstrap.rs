@@ -146,7 +146,9 @@ fn model_tier(
 ) -> Result<Arc<dyn Classifier>, BootError> {
     let Tier { local, budget, cache, profile } = tier;
     let max_output = config.limits.max_tokens_per_response;
-    use clubos_agent::llm::{AnthropicClassifier, AnthropicSettings, OpenAiClassifier, OpenAiSettings, Tiered};
+    use clubos_agent::llm::{
+        AnthropicClassifier, AnthropicSettings, Breaker, OpenAiClassifier, OpenAiSettings, Tiered,
+    };
     match (config.agent.llm, &config.llm.openai) {
         (clubos_config::LlmChoice::OpenAi, Some(o)) => {
             let openai = |model: &str| {
@@ -156,6 +158,7 @@ fn model_tier(
                     model: model.to_owned(),
                     max_tokens: max_output,
                 })
+                .map(Breaker::new)
                 .map_err(|e| BootError::Llm(e.to_string()))
             };
             let model = openai(&o.complex_model)?;
@@ -175,6 +178,7 @@ fn model_tier(
                     model: a.model.clone(),
                     max_tokens: config.limits.max_tokens_per_response,
                 })
+                .map(Breaker::new)
                 .map_err(|e| BootError::Llm(e.to_string()))?;
                 Ok(Arc::new(Tiered { local, model, budget: Some(budget), max_output, cache: Some(cache), cheap: None }))
             }

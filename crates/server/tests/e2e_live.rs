@@ -4,7 +4,7 @@
 //! receives the script run → the OpenPhone fake receives the reply. And the
 //! failure paths: the model hangs (a human gets the thread, nothing runs);
 //! NinjaOne answers 500 (the action fails, the thread is escalated, an
-//! operator is notified).
+//! operator is notified); the model failing repeatedly (its breaker opens).
 
 mod common;
 
@@ -199,5 +199,31 @@ async fn a_ninjaone_500_fails_the_action_escalates_and_notifies() {
     let (_, health) = t.get("/api/health").await;
     let ninja = health["components"].as_array().unwrap().iter().find(|c| c["name"] == "ninjaone").cloned().unwrap();
     assert_ne!(ninja["state"], "healthy", "{health:#}");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_failing_model_opens_its_breaker_and_later_texts_skip_it() {
+    let f = Fakes::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/chat/completions"))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_json(json!({"error": {"message": "overloaded", "type": "server_error"}})),
+        )
+        .mount(&f.model)
+        .await;
+    let t = f.spawn().await;
+    for i in 0..5 {
+        let (_, ack) = t.text(&format!("+1902555019{i}"), "zxqv the thingy is plorping").await;
+        let th = t.settled(thread_id(&ack), 1).await;
+        assert_eq!(th["status"], "awaiting_human", "{th:#}");
+    }
+    // The provider is called three times (OPEN_AFTER), then not for a pause.
+    assert_eq!(f.model.received_requests().await.unwrap().len(), 3);
+    let (_, health) = t.get("/api/health").await;
+    let llm = health["components"].as_array().unwrap().iter().find(|c| c["name"] == "llm").cloned().unwrap();
+    assert_eq!(llm["state"], "down", "{health:#}");
+    assert!(llm["last_error"].as_str().unwrap().contains("circuit open"), "{health:#}");
     t.stop().await;
 }
