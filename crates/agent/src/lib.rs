@@ -18,6 +18,7 @@
 
 pub mod classifier;
 pub mod eval;
+pub mod ingest;
 pub mod llm;
 pub mod local;
 pub mod sop;

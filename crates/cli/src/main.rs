@@ -4,6 +4,7 @@ mod bookings;
 mod load;
 mod send;
 mod serve;
+mod sop;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +53,9 @@ enum Command {
     /// The local booking store of a running server.
     #[command(subcommand)]
     Bookings(BookingsCommand),
+    /// The knowledge base of a running server.
+    #[command(subcommand)]
+    Sop(SopCommand),
     /// Benchmark: drive N signed webhooks through a real server (started as
     /// a child on a temporary SQLite database, or --url) to decisions,
     /// sandbox actions and replies; print throughput and latency percentiles.
@@ -76,6 +80,22 @@ enum BookingsCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+enum SopCommand {
+    /// Upload documents (markdown, text, CSV, JSON; directories are walked):
+    /// each becomes draft SOPs in the review queue, never active ones. Needs
+    /// the server's API token in CLUBOS_API_TOKEN (or the config's `api_token_env`).
+    Import {
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Server base URL (default: from the config's listen address).
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long, env = "CLUBOS_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -85,6 +105,9 @@ fn main() -> ExitCode {
             runtime().and_then(|rt| rt.block_on(send::run(send::Args { from, text, to, url, config })))
         }
         Command::Load(args) => load::run(args),
+        Command::Sop(SopCommand::Import { paths, url, config }) => {
+            runtime().and_then(|rt| rt.block_on(sop::import(sop::Args { paths, url, config })))
+        }
         Command::Bookings(BookingsCommand::Import { file, dry_run, url, config }) => {
             runtime().and_then(|rt| rt.block_on(bookings::import(bookings::Args { file, url, config, dry_run })))
         }

@@ -3,7 +3,6 @@
 
 use std::sync::{Arc, RwLock};
 
-use clubos_agent::Classifier;
 use clubos_config::{
     Config, ConnectorMode, LocationConfig, NinjaOneConfig, OpenPhoneConfig, Secret, Secrets, UnifiAccessConfig,
 };
@@ -84,7 +83,8 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub connectors: Connectors,
-    pub classifier: Arc<dyn Classifier>,
+    /// The classifier in force (replaced when the active SOPs change).
+    pub classifier: crate::knowledge::ClassifierSlot,
     pub detector: SignalDetector,
     pub webhook_secrets: Vec<WebhookSecret>,
     /// Bearer token for `/api/*`; requests are refused when there is none.
@@ -138,7 +138,7 @@ pub struct Parts {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
     pub connectors: Connectors,
-    pub classifier: Arc<dyn Classifier>,
+    pub classifier: crate::knowledge::ClassifierSlot,
     pub secrets: Secrets,
     pub profile: Arc<LiveProfile>,
     /// `[bookings]`'s remote source; `None` for local bookings.

@@ -90,15 +90,22 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
         None => b.config.autonomy.clone(),
     };
     let profile = crate::app::LiveProfile::new(profile);
-    let classifier: Arc<dyn Classifier> = match b.classifier {
-        Some(c) => c,
+    let classifier = match b.classifier {
+        Some(c) => crate::knowledge::ClassifierSlot::new(c, None),
         None => {
-            let cache = clubos_agent::llm::AnswerCache::new(sop_version(&sops));
-            let local = LocalClassifier::new(sops).map_err(|e| BootError::Sops(e.to_string()))?;
             let budget: Arc<dyn clubos_agent::llm::TokenBudget> =
                 Arc::new(crate::budget::StoreBudget::new(&b.config, b.store.clone(), b.clock.clone()));
-            let tier = Tier { local, budget, cache, profile: profile.clone() };
-            model_tier(&b.config, &b.secrets, tier)?
+            let (config, secrets, profile) = (b.config.clone(), b.secrets.clone(), profile.clone());
+            // The same tier, rebuilt whenever the active SOPs change.
+            let build = move |sops: Vec<Sop>| -> Result<Arc<dyn Classifier>, BootError> {
+                let cache = clubos_agent::llm::AnswerCache::new(sop_version(&sops));
+                let local = LocalClassifier::new(sops).map_err(|e| BootError::Sops(e.to_string()))?;
+                let tier = Tier { local, budget: budget.clone(), cache, profile: profile.clone() };
+                model_tier(&config, &secrets, tier)
+            };
+            let first = build(sops)?;
+            let rebuild: crate::knowledge::Rebuild = Box::new(move |sops| build(sops).map_err(|e| e.to_string()));
+            crate::knowledge::ClassifierSlot::new(first, Some(rebuild))
         }
     };
     // One process per SQLite database: claims left by a previous process

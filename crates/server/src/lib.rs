@@ -11,6 +11,7 @@ pub mod budget;
 pub mod clock;
 pub mod health;
 pub mod http;
+pub mod knowledge;
 pub mod metrics;
 pub mod notifier;
 pub mod probe;

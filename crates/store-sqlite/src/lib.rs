@@ -6,6 +6,7 @@ mod convert;
 mod delivery;
 mod exec;
 mod ingest;
+mod knowledge;
 mod plans;
 mod reads;
 mod schema;
@@ -297,6 +298,36 @@ impl Store for SqliteStore {
     }
     async fn seed_sops(&self, sops: Vec<(String, serde_json::Value)>, at: Timestamp) -> Result<usize> {
         self.write(move |c| reads::seed_sops(c, &sops, at)).await
+    }
+    async fn sop_versions(&self, sop_id: &str) -> Result<Vec<SopVersion>> {
+        let id = sop_id.to_owned();
+        self.read(move |c| knowledge::sop_versions(c, &id)).await
+    }
+    async fn active_sop_versions(&self) -> Result<Vec<SopVersion>> {
+        self.read(knowledge::active_versions).await
+    }
+    async fn propose_sops(&self, proposals: Vec<NewProposal>, at: Timestamp) -> Result<Vec<i64>> {
+        self.write(move |c| knowledge::propose(c, &proposals, at)).await
+    }
+    async fn proposals(&self, status: Option<ProposalStatus>, limit: u32) -> Result<Vec<Proposal>> {
+        self.read(move |c| knowledge::proposals(c, status, limit)).await
+    }
+    async fn proposal(&self, id: i64) -> Result<Option<Proposal>> {
+        self.read(move |c| knowledge::proposal(c, id)).await
+    }
+    async fn decide_proposal(&self, id: i64, decision: ProposalDecision, at: Timestamp) -> Result<Proposal> {
+        self.write(move |c| knowledge::decide(c, id, &decision, at)).await
+    }
+    async fn rollback_sop(&self, sop_id: &str, version: i64, actor: &str, at: Timestamp) -> Result<i64> {
+        let (id, actor) = (sop_id.to_owned(), actor.to_owned());
+        self.write(move |c| knowledge::rollback(c, &id, version, &actor, at)).await
+    }
+    async fn archive_sop(&self, sop_id: &str, actor: &str, at: Timestamp) -> Result<()> {
+        let (id, actor) = (sop_id.to_owned(), actor.to_owned());
+        self.write(move |c| knowledge::archive(c, &id, &actor, at)).await
+    }
+    async fn sop_changes(&self, limit: u32) -> Result<Vec<SopChange>> {
+        self.read(move |c| knowledge::changes(c, limit)).await
     }
 }
 

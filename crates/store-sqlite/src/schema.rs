@@ -181,6 +181,42 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (location, day)
     ) WITHOUT ROWID;
     "#,
+    // 6: the SOP knowledge base: who proposed and approved each version, the
+    // review queue, and the change log. Existing versions are the starter set.
+    r#"
+    ALTER TABLE sops ADD COLUMN source TEXT NOT NULL DEFAULT 'starter';
+    ALTER TABLE sops ADD COLUMN created_by TEXT NOT NULL DEFAULT 'system';
+    ALTER TABLE sops ADD COLUMN approved_by TEXT;
+    CREATE UNIQUE INDEX sops_one_active ON sops(id) WHERE status = 'active';
+    CREATE TABLE sop_proposals (
+        id            INTEGER PRIMARY KEY,
+        sop_id        TEXT NOT NULL,
+        body          TEXT NOT NULL,
+        base_version  INTEGER,
+        source        TEXT NOT NULL,
+        proposed_by   TEXT NOT NULL,
+        warnings      TEXT NOT NULL,
+        status        TEXT NOT NULL,
+        decided_by    TEXT,
+        decided_at    INTEGER,
+        note          TEXT,
+        version       INTEGER,
+        created_at    INTEGER NOT NULL
+    );
+    CREATE INDEX sop_proposals_by_status ON sop_proposals(status, id);
+    CREATE TABLE sop_changes (
+        id                INTEGER PRIMARY KEY,
+        sop_id            TEXT NOT NULL,
+        kind              TEXT NOT NULL,
+        version           INTEGER,
+        previous_version  INTEGER,
+        proposal_id       INTEGER,
+        proposed_by       TEXT NOT NULL,
+        approved_by       TEXT NOT NULL,
+        diff              TEXT NOT NULL,
+        at                INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Brings the schema up to date inside one transaction per migration.

@@ -13,6 +13,7 @@
 
 pub mod conformance;
 mod delivery;
+mod knowledge;
 mod records;
 
 use async_trait::async_trait;
@@ -21,6 +22,7 @@ use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, Locatio
 use jiff::{SignedDuration, Timestamp};
 
 pub use delivery::{Channel, Next};
+pub use knowledge::*;
 pub use records::*;
 
 /// Errors of a storage backend.
@@ -178,4 +180,26 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Inserts SOPs as active version 1 when the SOP table is empty; returns
     /// how many were inserted (0 when SOPs already exist).
     async fn seed_sops(&self, sops: Vec<(String, serde_json::Value)>, at: Timestamp) -> Result<usize>;
+    /// Every version of one SOP, newest first.
+    async fn sop_versions(&self, sop_id: &str) -> Result<Vec<SopVersion>>;
+    /// The active version of every SOP (the knowledge base as answered from).
+    async fn active_sop_versions(&self) -> Result<Vec<SopVersion>>;
+    /// Puts proposals in the review queue (each remembers the SOP's active
+    /// version as its base); returns their ids in order.
+    async fn propose_sops(&self, proposals: Vec<NewProposal>, at: Timestamp) -> Result<Vec<i64>>;
+    /// Proposals, newest first; only those in `status` when given.
+    async fn proposals(&self, status: Option<ProposalStatus>, limit: u32) -> Result<Vec<Proposal>>;
+    async fn proposal(&self, id: i64) -> Result<Option<Proposal>>;
+    /// Accepts or rejects a pending proposal. Accepting stores its body as
+    /// the SOP's next version, active, archives the version it replaces and
+    /// logs the change. `Conflict` when it is no longer pending.
+    async fn decide_proposal(&self, id: i64, decision: ProposalDecision, at: Timestamp) -> Result<Proposal>;
+    /// Makes a copy of `version` the SOP's next, active version (an
+    /// operator's explicit rollback) and logs it; returns the new version.
+    async fn rollback_sop(&self, sop_id: &str, version: i64, actor: &str, at: Timestamp) -> Result<i64>;
+    /// Retires an SOP: its active version is archived and nothing answers
+    /// from it any more. `NotFound` when it has no active version.
+    async fn archive_sop(&self, sop_id: &str, actor: &str, at: Timestamp) -> Result<()>;
+    /// The knowledge change log, newest first.
+    async fn sop_changes(&self, limit: u32) -> Result<Vec<SopChange>>;
 }

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod error;
+mod knowledge;
 mod ops;
 mod threads;
 mod webhook;
@@ -47,6 +48,17 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/notifications", get(admin::notifications))
         .route("/notifications/{id}/ack", post(admin::ack_notification))
         .route("/sandbox/devices", put(admin::sandbox_device))
+        .route("/knowledge/upload", post(knowledge::upload).layer(DefaultBodyLimit::max(knowledge::UPLOAD_LIMIT)))
+        .route("/knowledge/proposals", get(knowledge::proposals))
+        .route("/knowledge/proposals/decide", post(knowledge::bulk))
+        .route("/knowledge/proposals/{id}", get(knowledge::proposal))
+        .route("/knowledge/proposals/{id}/accept", post(knowledge::accept))
+        .route("/knowledge/proposals/{id}/reject", post(knowledge::reject))
+        .route("/knowledge/changes", get(knowledge::changes))
+        .route("/sops", get(knowledge::sops))
+        .route("/sops/{id}", get(knowledge::sop))
+        .route("/sops/{id}/rollback", post(knowledge::rollback))
+        .route("/sops/{id}/archive", post(knowledge::archive))
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&app), auth::require_token));
     Router::new()
         .route("/webhooks/openphone", post(webhook::openphone))

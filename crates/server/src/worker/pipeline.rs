@@ -90,7 +90,7 @@ async fn decide_thread(app: &Arc<App>, claim: &Claim, worker: &str) -> Result<Re
         let req = ClassifyRequest { text: &text, location: &thread.location, booked_bay: booking.and_then(|b| b.bay) };
         let started = Instant::now();
         let timeout = app.config.agent.llm_timeout().unsigned_abs();
-        let out = match tokio::time::timeout(timeout, app.classifier.classify(&req)).await {
+        let out = match tokio::time::timeout(timeout, app.classifier.get().classify(&req)).await {
             Ok(Ok(out)) => out,
             Ok(Err(e)) => return llm_failure(app, &thread, worker, ids, &text, e, first_at).await,
             Err(_) => return llm_failure(app, &thread, worker, ids, &text, ClassifyError::Timeout, first_at).await,
@@ -363,7 +363,7 @@ async fn llm_failure(
     let why = format!("the classifier failed ({e}).");
     let summary = summary(text, None, &[], Some(reason), &why);
     let checks = json!([{"name": "classifier", "passed": false, "reason": reason, "detail": e.to_string()}]);
-    let mut d = base(thread, ids, now, checks, Verdict::Escalate, Some(reason), app.classifier.name(), true);
+    let mut d = base(thread, ids, now, checks, Verdict::Escalate, Some(reason), app.classifier.get().name(), true);
     d.claim = Some(worker.to_owned());
     d.thread = ThreadUpdate {
         status: Some(ThreadStatus::AwaitingHuman),

@@ -30,10 +30,12 @@ where
     ledger::scoped_reads_match_the_reference(&make().await).await;
     delivery::slack_once_and_on_call_until_acknowledged(&make().await).await;
     tokens::reservations_respect_the_caps(&make().await).await;
+    knowledge::proposals_versions_and_the_change_log(&make().await).await;
 }
 
 mod delivery;
 mod guards;
+mod knowledge;
 mod ledger;
 mod tokens;
 

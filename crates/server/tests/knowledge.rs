@@ -1,0 +1,171 @@
+//! The knowledge base through the API: an uploaded document becomes
+//! reviewable drafts (never active), an approved draft answers the next
+//! customer text (the decision names the SOP), edits and rejections,
+//! rollback, the change log, and uploads that are refused with a reason.
+
+mod common;
+
+use common::*;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+const HOUSE_RULES: &str = "# House rules\n\n\
+## Guest policy\n\n\
+Each bay takes up to six players. Guests must be with the person who booked the bay.\n\n\
+- How many guests can I bring?\n\
+- Can I bring friends?\n";
+
+async fn upload_markdown(t: &TestApp, name: &str, text: &str) -> (u16, Value) {
+    let resp = t
+        .client
+        .post(t.url(&format!("/api/knowledge/upload?name={name}")))
+        .bearer_auth(TOKEN)
+        .header("content-type", "text/markdown")
+        .body(text.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+fn guest_proposal(up: &Value) -> Value {
+    up["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["title"] == "Guest policy")
+        .cloned()
+        .unwrap_or_else(|| panic!("no Guest policy draft in {up:#}"))
+}
+
+#[tokio::test]
+async fn an_uploaded_rule_is_a_draft_until_approved_then_answers_customers() {
+    let t = spawn(Options::default()).await;
+    let (status, up) = upload_markdown(&t, "house-rules.md", HOUSE_RULES).await;
+    assert_eq!(status, 200, "{up:#}");
+    let draft = guest_proposal(&up);
+    let (pid, sop_id) = (draft["id"].as_i64().unwrap(), draft["sop_id"].as_str().unwrap().to_owned());
+
+    // A draft answers nobody.
+    let (_, ack) = t.text("+19025550301", "How many guests can I bring?").await;
+    let before = t.settled(thread_id(&ack), 1).await;
+    assert_ne!(before["decisions"][0]["matched_sop"].as_str(), Some(sop_id.as_str()), "{before:#}");
+
+    let (_, queue) = t.get("/api/knowledge/proposals?status=pending").await;
+    let listed = queue["proposals"].as_array().unwrap().iter().find(|p| p["id"] == pid).cloned().unwrap();
+    assert_eq!(listed["current_version"], Value::Null, "a new SOP");
+    assert!(listed["diff"].as_array().unwrap().iter().any(|d| d["field"] == "reply"), "{listed:#}");
+
+    let (status, ok) = t.send(Method::POST, &format!("/api/knowledge/proposals/{pid}/accept"), json!({})).await;
+    assert_eq!(status, 200, "{ok:#}");
+    assert_eq!((ok["proposal"]["status"].as_str(), ok["proposal"]["version"].as_i64()), (Some("accepted"), Some(1)));
+
+    let (_, ack) = t.text("+19025550302", "how many guests can i bring?").await;
+    let th = t.settled(thread_id(&ack), 1).await;
+    let d = &th["decisions"][0];
+    assert_eq!(d["matched_sop"].as_str(), Some(sop_id.as_str()), "{th:#}");
+    assert_eq!(d["verdict"], "reply", "{th:#}");
+    let reply = th["actions"].as_array().unwrap().iter().find(|a| a["kind"] == "send_reply").cloned().unwrap();
+    assert!(reply["body"].as_str().unwrap().contains("six players"), "{th:#}");
+
+    let (_, log) = t.get("/api/knowledge/changes").await;
+    let entry = &log["changes"][0];
+    assert_eq!((entry["kind"].as_str(), entry["sop_id"].as_str()), (Some("approve"), Some(sop_id.as_str())));
+    assert_eq!(
+        (entry["proposed_by"].as_str(), entry["approved_by"].as_str()),
+        (Some("local-ingest"), Some("api-token"))
+    );
+    let audit = t.app.store.audit_log(50).await.unwrap();
+    assert!(
+        audit.iter().any(|a| a.action == "knowledge.upload") && audit.iter().any(|a| a.action == "knowledge.accept")
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn an_edit_makes_a_new_version_and_rollback_restores_the_old_one() {
+    let t = spawn(Options::default()).await;
+    let (_, up) = upload_markdown(&t, "house-rules.md", HOUSE_RULES).await;
+    let pid = guest_proposal(&up)["id"].as_i64().unwrap();
+    t.send(Method::POST, &format!("/api/knowledge/proposals/{pid}/accept"), json!({})).await;
+
+    // The same rule uploaded again with new wording, accepted with an edit.
+    let (_, up2) = upload_markdown(&t, "rules-v2.md", &HOUSE_RULES.replace("six players", "eight players")).await;
+    let second = guest_proposal(&up2);
+    let (pid2, sop_id) = (second["id"].as_i64().unwrap(), second["sop_id"].as_str().unwrap().to_owned());
+    let (_, p) = t.get(&format!("/api/knowledge/proposals/{pid2}")).await;
+    let mut edited = p["body"].clone();
+    edited["id"] = json!(sop_id.clone());
+    edited["reply"] = json!("Each bay takes up to eight players, all with the person who booked.");
+    let (status, ok) = t
+        .send(
+            Method::POST,
+            &format!("/api/knowledge/proposals/{pid2}/accept"),
+            json!({"sop": edited, "note": "tidied"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{ok:#}");
+    let (_, sop) = t.get(&format!("/api/sops/{sop_id}")).await;
+    let versions = sop["versions"].as_array().unwrap();
+    assert_eq!(versions.len(), 2, "{sop:#}");
+    assert_eq!((versions[0]["version"].as_i64(), versions[0]["status"].as_str()), (Some(2), Some("active")));
+    assert!(versions[0]["body"]["reply"].as_str().unwrap().contains("eight players"));
+
+    let (status, rb) = t.send(Method::POST, &format!("/api/sops/{sop_id}/rollback"), json!({"version": 1})).await;
+    assert_eq!((status, rb["version"].as_i64()), (200, Some(3)), "{rb:#}");
+    let (_, ack) = t.text("+19025550303", "how many guests can i bring?").await;
+    let th = t.settled(thread_id(&ack), 1).await;
+    let reply = th["actions"].as_array().unwrap().iter().find(|a| a["kind"] == "send_reply").cloned().unwrap();
+    assert!(reply["body"].as_str().unwrap().contains("six players"), "rolled back: {th:#}");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn rejections_edits_and_uploads_that_cannot_work_are_refused_with_a_reason() {
+    let t = spawn(Options::default()).await;
+    let (_, up) = upload_markdown(&t, "house-rules.md", HOUSE_RULES).await;
+    let pid = guest_proposal(&up)["id"].as_i64().unwrap();
+    let (_, p) = t.get(&format!("/api/knowledge/proposals/{pid}")).await;
+
+    let mut bad = p["body"].clone();
+    bad["primary_action"] = json!("launch_rocket");
+    let (status, err) =
+        t.send(Method::POST, &format!("/api/knowledge/proposals/{pid}/accept"), json!({"sop": bad})).await;
+    assert_eq!(status, 400, "{err:#}");
+    let mut renamed = p["body"].clone();
+    renamed["id"] = json!("faq.something_else");
+    let (status, _) =
+        t.send(Method::POST, &format!("/api/knowledge/proposals/{pid}/accept"), json!({"sop": renamed})).await;
+    assert_eq!(status, 400);
+
+    let (status, r) =
+        t.send(Method::POST, &format!("/api/knowledge/proposals/{pid}/reject"), json!({"note": "dup"})).await;
+    assert_eq!((status, r["proposal"]["status"].as_str()), (200, Some("rejected")));
+    let (status, _) = t.send(Method::POST, &format!("/api/knowledge/proposals/{pid}/accept"), json!({})).await;
+    assert_eq!(status, 409, "decided once");
+
+    let resp = t
+        .client
+        .post(t.url("/api/knowledge/upload?name=notes.docx"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/octet-stream")
+        .body("some text")
+        .send()
+        .await
+        .unwrap();
+    let (status, err): (u16, Value) = (resp.status().as_u16(), resp.json().await.unwrap());
+    assert_eq!(status, 400);
+    assert!(err["error"]["message"].as_str().unwrap_or_default().contains("format"), "{err:#}");
+    let (status, _) = upload_markdown(&t, "empty.md", "   \n").await;
+    assert_eq!(status, 400);
+    let (status, _) = t.send(Method::POST, "/api/sops/faq.no_such_sop/archive", json!({})).await;
+    assert_eq!(status, 404);
+
+    // Pasted text as JSON works too.
+    let (status, pasted) =
+        t.send(Method::POST, "/api/knowledge/upload", json!({"format": "markdown", "text": HOUSE_RULES})).await;
+    assert_eq!(status, 200, "{pasted:#}");
+    assert!(!pasted["proposals"].as_array().unwrap().is_empty());
+    t.stop().await;
+}

@@ -1,0 +1,96 @@
+//! Conformance: the SOP knowledge base — versions are append-only with one
+//! active version per SOP, proposals wait for a human, acceptance and
+//! rollback make new versions and log who proposed and who approved.
+
+use serde_json::json;
+
+use super::t;
+use crate::*;
+
+fn sop(id: &str, reply: &str) -> serde_json::Value {
+    json!({"id": id, "title": id, "reply": reply})
+}
+
+fn proposal(id: &str, reply: &str) -> NewProposal {
+    NewProposal {
+        sop_id: id.into(),
+        body: sop(id, reply),
+        source: "upload:rules.md § Guests".into(),
+        proposed_by: "local-ingest".into(),
+        warnings: vec!["trigger `guest` is already a trigger of faq.guests".into()],
+    }
+}
+
+pub async fn proposals_versions_and_the_change_log<S: Store>(s: &S) {
+    s.seed_sops(vec![("faq.hours".into(), sop("faq.hours", "Open 24/7."))], t(0)).await.unwrap();
+    let ids = s
+        .propose_sops(
+            vec![proposal("faq.guests", "Two guests per bay."), proposal("faq.hours", "Open 24 hours.")],
+            t(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    let pending = s.proposals(Some(ProposalStatus::Pending), 10).await.unwrap();
+    assert_eq!(pending.iter().map(|p| p.id).collect::<Vec<_>>(), vec![ids[1], ids[0]], "newest first");
+    let change = s.proposal(ids[1]).await.unwrap().unwrap();
+    assert_eq!((change.base_version, change.status), (Some(1), ProposalStatus::Pending));
+    assert_eq!(change.warnings.len(), 1);
+    assert_eq!(s.proposal(ids[0]).await.unwrap().unwrap().base_version, None, "a new SOP has no base");
+    assert_eq!(s.active_sops().await.unwrap().len(), 1, "nothing proposed is active");
+
+    // Accept the change (edited by the reviewer) and reject the new SOP.
+    let edited = sop("faq.hours", "Open 24 hours, every day.");
+    let accept = ProposalDecision {
+        accept: Some((edited.clone(), json!([{"field": "reply"}]))),
+        actor: "ops@example.test".into(),
+        note: Some("wording".into()),
+    };
+    let done = s.decide_proposal(ids[1], accept.clone(), t(2)).await.unwrap();
+    assert_eq!(
+        (done.status, done.version, done.decided_by.as_deref()),
+        (ProposalStatus::Accepted, Some(2), Some("ops@example.test"))
+    );
+    assert!(matches!(s.decide_proposal(ids[1], accept, t(3)).await, Err(StoreError::Conflict(_))), "decided once");
+    let reject = ProposalDecision { accept: None, actor: "ops@example.test".into(), note: None };
+    assert_eq!(s.decide_proposal(ids[0], reject, t(3)).await.unwrap().status, ProposalStatus::Rejected);
+    assert!(s.proposals(Some(ProposalStatus::Pending), 10).await.unwrap().is_empty());
+
+    let versions = s.sop_versions("faq.hours").await.unwrap();
+    assert_eq!(
+        versions.iter().map(|v| (v.version, v.status)).collect::<Vec<_>>(),
+        vec![(2, SopStatus::Active), (1, SopStatus::Archived)]
+    );
+    assert_eq!(versions[0].body, edited);
+    assert_eq!(
+        (versions[0].created_by.as_str(), versions[0].approved_by.as_deref()),
+        ("local-ingest", Some("ops@example.test"))
+    );
+    assert_eq!(versions[1].source, "starter");
+    assert_eq!(s.active_sops().await.unwrap(), vec![edited.clone()]);
+
+    // Rollback is a new version with the old body; archive retires the SOP.
+    assert_eq!(s.rollback_sop("faq.hours", 1, "admin@example.test", t(4)).await.unwrap(), 3);
+    let active = s.active_sop_versions().await.unwrap();
+    assert_eq!((active.len(), active[0].version, active[0].body["reply"].as_str()), (1, 3, Some("Open 24/7.")));
+    assert!(matches!(s.rollback_sop("faq.hours", 9, "a", t(5)).await, Err(StoreError::NotFound(_))));
+    s.archive_sop("faq.hours", "admin@example.test", t(5)).await.unwrap();
+    assert!(s.active_sops().await.unwrap().is_empty());
+    assert!(matches!(s.archive_sop("faq.hours", "a", t(6)).await, Err(StoreError::NotFound(_))));
+    assert_eq!(s.sop_versions("faq.hours").await.unwrap().len(), 3, "versions are kept");
+
+    let log = s.sop_changes(10).await.unwrap();
+    let kinds: Vec<_> = log.iter().map(|c| (c.kind, c.version, c.previous_version)).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (ChangeKind::Archive, None, Some(3)),
+            (ChangeKind::Rollback, Some(3), Some(2)),
+            (ChangeKind::Approve, Some(2), Some(1))
+        ]
+    );
+    assert_eq!(
+        (log[2].proposed_by.as_str(), log[2].approved_by.as_str(), log[2].proposal_id),
+        ("local-ingest", "ops@example.test", Some(ids[1]))
+    );
+}
