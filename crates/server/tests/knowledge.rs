@@ -69,6 +69,21 @@ async fn an_uploaded_rule_is_a_draft_until_approved_then_answers_customers() {
     let reply = th["actions"].as_array().unwrap().iter().find(|a| a["kind"] == "send_reply").cloned().unwrap();
     assert!(reply["body"].as_str().unwrap().contains("six players"), "{th:#}");
 
+    // Its use is counted, and taking the thread from the AI disputes it.
+    let metrics = |sops: &Value| sops["sops"].as_array().unwrap().iter().find(|s| s["id"] == sop_id).cloned().unwrap();
+    let (_, sops) = t.get("/api/sops").await;
+    let m = metrics(&sops);
+    assert_eq!(
+        (m["metrics"]["times_used"].as_i64(), m["metrics"]["success_rate"].as_f64()),
+        (Some(1), Some(1.0)),
+        "{m:#}"
+    );
+    assert_eq!(m["flags"], json!([]));
+    let (status, _) = t.send(Method::POST, &format!("/api/threads/{}/take-over", thread_id(&ack)), json!({})).await;
+    assert_eq!(status, 200);
+    let (_, sops) = t.get("/api/sops").await;
+    assert_eq!(metrics(&sops)["metrics"]["overrides"], 1);
+
     let (_, log) = t.get("/api/knowledge/changes").await;
     let entry = &log["changes"][0];
     assert_eq!((entry["kind"].as_str(), entry["sop_id"].as_str()), (Some("approve"), Some(sop_id.as_str())));

@@ -10,6 +10,7 @@ mod knowledge;
 mod plans;
 mod reads;
 mod schema;
+mod sop_metrics;
 mod tokens;
 mod work;
 
@@ -328,6 +329,13 @@ impl Store for SqliteStore {
     }
     async fn sop_changes(&self, limit: u32) -> Result<Vec<SopChange>> {
         self.read(move |c| knowledge::changes(c, limit)).await
+    }
+    async fn sop_metrics(&self) -> Result<Vec<SopMetrics>> {
+        self.read(sop_metrics::all).await
+    }
+    async fn sop_overridden(&self, sop_id: &str) -> Result<()> {
+        let id = sop_id.to_owned();
+        self.write(move |c| sop_metrics::overridden(c, &id)).await
     }
 }
 

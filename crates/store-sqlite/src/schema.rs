@@ -217,6 +217,19 @@ const MIGRATIONS: &[&str] = &[
         at                INTEGER NOT NULL
     );
     "#,
+    // 7: how each SOP does in use (updated with every decision and outcome).
+    r#"
+    CREATE TABLE sop_metrics (
+        sop_id        TEXT PRIMARY KEY,
+        times_used    INTEGER NOT NULL DEFAULT 0,
+        successes     INTEGER NOT NULL DEFAULT 0,
+        failures      INTEGER NOT NULL DEFAULT 0,
+        overrides     INTEGER NOT NULL DEFAULT 0,
+        last_used     INTEGER,
+        last_success  INTEGER,
+        last_failure  INTEGER
+    ) WITHOUT ROWID;
+    "#,
 ];
 
 /// Brings the schema up to date inside one transaction per migration.

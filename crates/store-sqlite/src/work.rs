@@ -105,6 +105,7 @@ pub(crate) fn commit_decision(c: &Connection, d: &NewDecision) -> Result<(Decisi
     ])
     .map_err(sql_err)?;
     let decision_id = tx.last_insert_rowid();
+    crate::sop_metrics::used(tx, d.matched_sop.as_ref().map(|s| s.as_str()), d.verdict, d.at)?;
     {
         let mut mark = tx
             .prepare_cached(
@@ -268,6 +269,7 @@ pub(crate) fn finish_action(
     if n == 0 {
         return Err(StoreError::Conflict(format!("action {id} already finished as {}", row.status.as_str())));
     }
+    crate::sop_metrics::outcome(tx, &row, outcome, at)?;
     if row.kind == ActionKind::SendReply && outcome.may_have_succeeded() {
         let body = row.body.clone().unwrap_or_default();
         tx.prepare_cached(

@@ -164,3 +164,20 @@ pub struct SopChange {
     pub diff: serde_json::Value,
     pub at: Timestamp,
 }
+
+/// How an SOP has done in use, kept up to date with every decision that
+/// applied it and every outcome of its actions.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+pub struct SopMetrics {
+    pub sop_id: String,
+    /// Decisions that applied it (executed its action or sent its reply).
+    pub times_used: i64,
+    /// Outcomes of those decisions' main action (the device action, else the reply).
+    pub successes: i64,
+    pub failures: i64,
+    /// Times an operator overrode the AI on a thread it answered with this SOP.
+    pub overrides: i64,
+    pub last_used: Option<Timestamp>,
+    pub last_success: Option<Timestamp>,
+    pub last_failure: Option<Timestamp>,
+}

@@ -202,4 +202,9 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn archive_sop(&self, sop_id: &str, actor: &str, at: Timestamp) -> Result<()>;
     /// The knowledge change log, newest first.
     async fn sop_changes(&self, limit: u32) -> Result<Vec<SopChange>>;
+    /// Use metrics of every SOP that has been used (updated by
+    /// `commit_decision` and `finish_action` in the same transaction).
+    async fn sop_metrics(&self) -> Result<Vec<SopMetrics>>;
+    /// Counts an operator's override of an answer this SOP gave.
+    async fn sop_overridden(&self, sop_id: &str) -> Result<()>;
 }

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use super::threads::API_ACTOR;
 use super::{ApiError, Body};
 use crate::app::App;
-use crate::knowledge::{self, KnowledgeError};
+use crate::knowledge::{self, KnowledgeError, upkeep};
 
 /// Largest document accepted by `POST /api/knowledge/upload` (1 MiB).
 pub const UPLOAD_LIMIT: usize = 1024 * 1024;
@@ -200,11 +200,28 @@ pub async fn changes(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiErro
     Ok(Json(json!({"changes": app.store.sop_changes(200).await?})))
 }
 
+/// The active SOPs with their use metrics and upkeep flags.
 pub async fn sops(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiError> {
     let active = app.store.active_sop_versions().await?;
+    let metrics = app.store.sop_metrics().await?;
+    let now = app.clock.now();
     let list: Vec<Value> = active
         .iter()
-        .map(|v| json!({"id": v.sop_id, "title": v.body["title"], "category": v.body["category"], "version": v.version, "source": v.source, "approved_by": v.approved_by}))
+        .map(|v| {
+            let m = metrics.iter().find(|m| m.sop_id == v.sop_id);
+            json!({
+                "id": v.sop_id, "title": v.body["title"], "category": v.body["category"], "version": v.version,
+                "source": v.source, "approved_by": v.approved_by,
+                "metrics": {
+                    "times_used": m.map_or(0, |m| m.times_used),
+                    "success_rate": m.and_then(upkeep::success_rate),
+                    "overrides": m.map_or(0, |m| m.overrides),
+                    "last_success": m.and_then(|m| m.last_success),
+                    "last_failure": m.and_then(|m| m.last_failure),
+                },
+                "flags": upkeep::flags(m, v.created_at, now),
+            })
+        })
         .collect();
     Ok(Json(json!({"sops": list})))
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Query, State};
-use clubos_domain::{ActionKind, ActionTarget, PhoneNumber, ThreadStatus};
+use clubos_domain::{ActionKind, ActionTarget, PhoneNumber, ThreadStatus, Verdict};
 use clubos_store::{ThreadFilter, ThreadUpdate};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -168,7 +168,16 @@ pub async fn take_over(
     State(app): State<Arc<App>>,
     id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
-    set_status(&app, thread_id(id)?, ThreadStatus::ManualOverride, "thread.take_over").await
+    let id = thread_id(id)?;
+    let out = set_status(&app, id, ThreadStatus::ManualOverride, "thread.take_over").await?;
+    // Taking a thread from the AI after it answered from an SOP disputes that SOP.
+    if let Some(detail) = app.store.thread(id).await? {
+        let applied = detail.decisions.iter().rev().find(|d| matches!(d.verdict, Verdict::Execute | Verdict::Reply));
+        if let Some(sop) = applied.and_then(|d| d.matched_sop.as_deref()) {
+            app.store.sop_overridden(sop).await?;
+        }
+    }
+    Ok(out)
 }
 
 async fn set_status(app: &App, id: i64, status: ThreadStatus, what: &str) -> Result<Json<Value>, ApiError> {

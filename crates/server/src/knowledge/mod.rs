@@ -6,6 +6,7 @@
 
 mod diff;
 mod slot;
+pub mod upkeep;
 
 use clubos_agent::ingest::{self, Format};
 use clubos_agent::sop::{Sop, validate_all};

@@ -94,3 +94,38 @@ pub async fn proposals_versions_and_the_change_log<S: Store>(s: &S) {
         ("local-ingest", "ops@example.test", Some(ids[1]))
     );
 }
+
+pub async fn metrics_follow_decisions_and_outcomes<S: Store>(s: &S) {
+    use super::{decision, inbound, reset, stored};
+    use clubos_domain::{ActionKind, ActionOutcome, Priority, Verdict};
+    // Applied: the device action's outcome counts, the reply alongside it does not.
+    let (tid, mid, _) = stored(s.ingest(inbound("m1", 41, 0, Priority::Normal)).await.unwrap());
+    let d = decision(
+        tid,
+        vec![mid],
+        vec![reset(ActionKind::ResetTrackman, None), reset(ActionKind::SendReply, Some("ok"))],
+    );
+    let (_, aids) = s.commit_decision(d).await.unwrap();
+    s.finish_action(aids[0], ActionOutcome::Success, None, t(2)).await.unwrap();
+    s.finish_action(aids[1], ActionOutcome::Success, None, t(2)).await.unwrap();
+    // Escalated with the SOP matched: not a use.
+    let (tid, mid, _) = stored(s.ingest(inbound("m2", 42, 0, Priority::Normal)).await.unwrap());
+    let mut d = decision(tid, vec![mid], vec![]);
+    d.verdict = Verdict::Escalate;
+    s.commit_decision(d).await.unwrap();
+    // A reply-only answer whose text failed.
+    let (tid, mid, _) = stored(s.ingest(inbound("m3", 43, 0, Priority::Normal)).await.unwrap());
+    let mut d = decision(tid, vec![mid], vec![reset(ActionKind::SendReply, Some("ok"))]);
+    d.verdict = Verdict::Reply;
+    d.at = t(3);
+    let (_, aids) = s.commit_decision(d).await.unwrap();
+    s.finish_action(aids[0], ActionOutcome::Failed, Some("refused".into()), t(4)).await.unwrap();
+    s.sop_overridden("tech.trackman_frozen").await.unwrap();
+
+    let m = s.sop_metrics().await.unwrap();
+    assert_eq!(m.len(), 1, "{m:?}");
+    let m = &m[0];
+    assert_eq!(m.sop_id, "tech.trackman_frozen");
+    assert_eq!((m.times_used, m.successes, m.failures, m.overrides), (2, 1, 1, 1));
+    assert_eq!((m.last_used, m.last_success, m.last_failure), (Some(t(3)), Some(t(2)), Some(t(4))));
+}

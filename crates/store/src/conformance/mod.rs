@@ -31,6 +31,7 @@ where
     delivery::slack_once_and_on_call_until_acknowledged(&make().await).await;
     tokens::reservations_respect_the_caps(&make().await).await;
     knowledge::proposals_versions_and_the_change_log(&make().await).await;
+    knowledge::metrics_follow_decisions_and_outcomes(&make().await).await;
 }
 
 mod delivery;
@@ -226,7 +227,7 @@ pub(crate) fn decision(tid: ThreadId, msgs: Vec<i64>, actions: Vec<NewAction>) -
     }
 }
 
-fn reset(kind: ActionKind, body: Option<&str>) -> NewAction {
+pub(crate) fn reset(kind: ActionKind, body: Option<&str>) -> NewAction {
     NewAction {
         kind,
         target: if kind == ActionKind::SendReply {
