@@ -1,6 +1,8 @@
-//! ClubOS OperatorGPT agent: SOP records, the `Classifier` contract, and the
-//! local classifier of the embedded default (keywords → SOP triggers →
-//! similarity) with its accuracy evaluation.
+//! ClubOS OperatorGPT agent: SOP records, the `Classifier` contract, the
+//! local classifier of the embedded default (exact phrases, regexes,
+//! variants and misspellings → similarity and BM25 → context and
+//! dependencies) with its accuracy evaluation, the LLM providers, the local
+//! ingestion of uploaded documents and Claude's SOP review tasks.
 //!
 //! ```
 //! use clubos_agent::LocalClassifier;
@@ -21,6 +23,7 @@ pub mod eval;
 pub mod ingest;
 pub mod llm;
 pub mod local;
+pub mod review;
 pub mod sop;
 
 pub use classifier::{Classifier, ClassifierOutput, ClassifyError, ClassifyRequest};

@@ -71,7 +71,7 @@ pub async fn import(a: Args) -> anyhow::Result<ExitCode> {
         ProgressStyle::with_template("{bar:30} {pos}/{len} {wide_msg}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
-    let (mut drafts, mut problems, mut failed) = (0usize, 0usize, 0usize);
+    let (mut drafts, mut problems, mut failed, mut claude) = (0usize, 0usize, 0usize, 0usize);
     for file in &files {
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("upload").to_owned();
         bar.set_message(name.clone());
@@ -90,6 +90,7 @@ pub async fn import(a: Args) -> anyhow::Result<ExitCode> {
         if status.is_success() {
             let n = body["proposals"].as_array().map_or(0, Vec::len);
             drafts += n;
+            claude += body["claude_jobs"].as_array().map_or(0, Vec::len);
             for p in body["problems"].as_array().into_iter().flatten() {
                 problems += 1;
                 bar.println(format!(
@@ -111,6 +112,9 @@ pub async fn import(a: Args) -> anyhow::Result<ExitCode> {
         "{} file(s): {drafts} draft SOP(s) in the review queue, {problems} part(s) skipped, {failed} file(s) refused",
         files.len()
     );
+    if claude > 0 {
+        println!("{claude} document part(s) queued for Claude; its proposals join the review queue when they have run");
+    }
     Ok(if failed > 0 { ExitCode::FAILURE } else { ExitCode::SUCCESS })
 }
 

@@ -103,6 +103,8 @@ pub struct App {
     pub notifier_lock: tokio::sync::Mutex<()>,
     /// The remote booking source with its cache; `None` for local bookings.
     pub bookings: Option<crate::bookings::BookingLookup>,
+    /// Claude's SOP work (`[llm.anthropic]`) and its queue's wake-up call.
+    pub review: crate::review::Review,
     profile: Arc<LiveProfile>,
 }
 
@@ -150,6 +152,8 @@ pub struct Parts {
 pub enum StartError {
     #[error("connectors.openphone: the webhook secret in {0} is not a valid signing key: {1}")]
     WebhookSecret(String, String),
+    #[error("llm.anthropic: {0}")]
+    Claude(#[from] clubos_agent::review::ReviewError),
 }
 
 impl App {
@@ -175,6 +179,10 @@ impl App {
             }
         }
         health.register("llm", ComponentState::Healthy, None);
+        let review = crate::review::Review::from_config(&config, &parts.secrets)?;
+        if review.enabled() {
+            health.register(crate::review::COMPONENT, ComponentState::Healthy, None);
+        }
         health.register("database", ComponentState::Healthy, None);
         let timeout = std::time::Duration::from_secs(config.bookings.timeout_seconds);
         let bookings = parts.bookings.map(|s| crate::bookings::BookingLookup::new(s, timeout));
@@ -198,6 +206,7 @@ impl App {
             action_lock: tokio::sync::Mutex::new(()),
             notifier_lock: tokio::sync::Mutex::new(()),
             bookings,
+            review,
             profile: parts.profile,
             config,
         }))

@@ -96,10 +96,18 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
             let budget: Arc<dyn clubos_agent::llm::TokenBudget> =
                 Arc::new(crate::budget::StoreBudget::new(&b.config, b.store.clone(), b.clock.clone()));
             let (config, secrets, profile) = (b.config.clone(), b.secrets.clone(), profile.clone());
+            // SOP time windows and `valid_until` are judged in each location's local time.
+            let zones: std::collections::HashMap<_, _> =
+                b.config.locations.iter().map(|l| (l.id.clone(), l.timezone.clone())).collect();
+            let clock = b.clock.clone();
+            let local_now: clubos_agent::local::LocalNow =
+                Arc::new(move |loc| zones.get(loc).map(|tz| clubos_domain::time::Clock::new(clock.now(), tz).local));
             // The same tier, rebuilt whenever the active SOPs change.
             let build = move |sops: Vec<Sop>| -> Result<Arc<dyn Classifier>, BootError> {
                 let cache = clubos_agent::llm::AnswerCache::new(sop_version(&sops));
-                let local = LocalClassifier::new(sops).map_err(|e| BootError::Sops(e.to_string()))?;
+                let local = LocalClassifier::new(sops)
+                    .map_err(|e| BootError::Sops(e.to_string()))?
+                    .with_local_time(local_now.clone());
                 let tier = Tier { local, budget: budget.clone(), cache, profile: profile.clone() };
                 model_tier(&config, &secrets, tier)
             };

@@ -15,6 +15,7 @@ pub mod knowledge;
 pub mod metrics;
 pub mod notifier;
 pub mod probe;
+pub mod review;
 pub mod scheduler;
 pub mod worker;
 
@@ -42,6 +43,7 @@ pub async fn serve(
     tasks.push(tokio::spawn(scheduler::run(Arc::clone(&app), stop_rx.clone())));
     tasks.push(tokio::spawn(notifier::run(Arc::clone(&app), stop_rx.clone())));
     tasks.push(tokio::spawn(probe::run(Arc::clone(&app), stop_rx.clone())));
+    tasks.push(tokio::spawn(review::run(Arc::clone(&app), stop_rx.clone())));
     let router = http::router(Arc::clone(&app));
     // Why no Nagle: an acknowledgement is one small write; the customer's
     // carrier should not wait on a delayed ACK to see it.

@@ -16,17 +16,7 @@ Each bay takes up to six players. Guests must be with the person who booked the 
 - Can I bring friends?\n";
 
 async fn upload_markdown(t: &TestApp, name: &str, text: &str) -> (u16, Value) {
-    let resp = t
-        .client
-        .post(t.url(&format!("/api/knowledge/upload?name={name}")))
-        .bearer_auth(TOKEN)
-        .header("content-type", "text/markdown")
-        .body(text.to_owned())
-        .send()
-        .await
-        .unwrap();
-    let status = resp.status().as_u16();
-    (status, resp.json().await.unwrap_or(Value::Null))
+    t.upload_file(name, "text/markdown", text).await
 }
 
 fn guest_proposal(up: &Value) -> Value {
@@ -160,16 +150,7 @@ async fn rejections_edits_and_uploads_that_cannot_work_are_refused_with_a_reason
     let (status, _) = t.send(Method::POST, &format!("/api/knowledge/proposals/{pid}/accept"), json!({})).await;
     assert_eq!(status, 409, "decided once");
 
-    let resp = t
-        .client
-        .post(t.url("/api/knowledge/upload?name=notes.docx"))
-        .bearer_auth(TOKEN)
-        .header("content-type", "application/octet-stream")
-        .body("some text")
-        .send()
-        .await
-        .unwrap();
-    let (status, err): (u16, Value) = (resp.status().as_u16(), resp.json().await.unwrap());
+    let (status, err) = t.upload_file("notes.docx", "application/octet-stream", "some text").await;
     assert_eq!(status, 400);
     assert!(err["error"]["message"].as_str().unwrap_or_default().contains("format"), "{err:#}");
     let (status, _) = upload_markdown(&t, "empty.md", "   \n").await;
@@ -182,5 +163,52 @@ async fn rejections_edits_and_uploads_that_cannot_work_are_refused_with_a_reason
         t.send(Method::POST, "/api/knowledge/upload", json!({"format": "markdown", "text": HOUSE_RULES})).await;
     assert_eq!(status, 200, "{pasted:#}");
     assert!(!pasted["proposals"].as_array().unwrap().is_empty());
+    t.stop().await;
+}
+
+fn timed_sop(sub: &str, phrase: &str, reply: &str, window: (&str, &str)) -> Value {
+    json!({
+        "id": format!("faq.{sub}"), "title": phrase, "category": "faq", "subcategory": sub,
+        "triggers": {"exact": [phrase], "regex": [], "variants": [], "misspellings": []},
+        "keywords": [], "primary_action": "send_reply", "fallback_action": null, "reply": reply,
+        "context": {"locations": [], "time_window": {"start": window.0, "end": window.1}, "valid_until": null},
+        "dependencies": []
+    })
+}
+
+#[tokio::test]
+async fn an_sop_answers_only_inside_its_local_time_window() {
+    let t = spawn(Options::default()).await;
+    // The test clock is 18:00 UTC: 15:00 in Halifax (the location's zone).
+    let records = json!([
+        timed_sop(
+            "afternoon_special",
+            "afternoon special",
+            "The afternoon special runs until 4 pm.",
+            ("14:00", "16:00")
+        ),
+        timed_sop(
+            "late_night_special",
+            "late night special",
+            "The late night special starts at 10 pm.",
+            ("22:00", "02:00")
+        ),
+    ]);
+    let (status, up) = t
+        .send(Method::POST, "/api/knowledge/upload", json!({"name": "specials.json", "text": records.to_string()}))
+        .await;
+    assert_eq!(status, 200, "{up:#}");
+    let ids: Vec<i64> = up["proposals"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids.len(), 2, "{up:#}");
+    let (status, _) =
+        t.send(Method::POST, "/api/knowledge/proposals/decide", json!({"ids": ids, "accept": true})).await;
+    assert_eq!(status, 200);
+
+    let (_, ack) = t.text("+19025550311", "afternoon special").await;
+    let th = t.settled(thread_id(&ack), 1).await;
+    assert_eq!(th["decisions"][0]["matched_sop"], "faq.afternoon_special", "{th:#}");
+    let (_, ack) = t.text("+19025550312", "late night special").await;
+    let th = t.settled(thread_id(&ack), 1).await;
+    assert_ne!(th["decisions"][0]["matched_sop"], "faq.late_night_special", "outside its window: {th:#}");
     t.stop().await;
 }

@@ -9,6 +9,7 @@ mod ingest;
 mod knowledge;
 mod plans;
 mod reads;
+mod review;
 mod schema;
 mod sop_metrics;
 mod tokens;
@@ -293,6 +294,29 @@ impl Store for SqliteStore {
     async fn put_setting(&self, key: &str, value: &str, at: Timestamp) -> Result<()> {
         let (key, value) = (key.to_owned(), value.to_owned());
         self.write(move |c| reads::put_setting(c, &key, &value, at)).await
+    }
+    async fn enqueue_review(&self, kind: ReviewKind, payload: serde_json::Value, at: Timestamp) -> Result<i64> {
+        self.write(move |c| review::enqueue(c, kind, &payload, at)).await
+    }
+    async fn take_review(&self, now: Timestamp, lease: SignedDuration) -> Result<Option<ReviewJob>> {
+        self.write(move |c| review::take(c, now, lease)).await
+    }
+    async fn finish_review(&self, id: i64, proposals: Vec<NewProposal>, at: Timestamp) -> Result<Vec<i64>> {
+        self.write(move |c| review::finish(c, id, &proposals, at)).await
+    }
+    async fn fail_review(&self, id: i64, error: &str, at: Timestamp) -> Result<()> {
+        let error = error.to_owned();
+        self.write(move |c| review::fail(c, id, &error, at)).await
+    }
+    async fn retry_review(&self, id: i64, next_at: Timestamp, error: &str) -> Result<ReviewJob> {
+        let error = error.to_owned();
+        self.write(move |c| review::retry(c, id, next_at, &error)).await
+    }
+    async fn review_waiting(&self) -> Result<u64> {
+        self.read(review::waiting).await
+    }
+    async fn review_job(&self, id: i64) -> Result<Option<ReviewJob>> {
+        self.read(move |c| review::job(c, id)).await
     }
     async fn active_sops(&self) -> Result<Vec<serde_json::Value>> {
         self.read(reads::active_sops).await

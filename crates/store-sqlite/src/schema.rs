@@ -230,6 +230,22 @@ const MIGRATIONS: &[&str] = &[
         last_failure  INTEGER
     ) WITHOUT ROWID;
     "#,
+    // 8: Claude's SOP work queue, run strictly in id order. While a job
+    // runs, next_at is the end of its lease.
+    r#"
+    CREATE TABLE review_jobs (
+        id           INTEGER PRIMARY KEY,
+        kind         TEXT NOT NULL,
+        payload      TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        next_at      INTEGER NOT NULL,
+        last_error   TEXT,
+        created_at   INTEGER NOT NULL,
+        finished_at  INTEGER
+    );
+    CREATE INDEX review_jobs_waiting ON review_jobs(id) WHERE status IN ('queued', 'running');
+    "#,
 ];
 
 /// Brings the schema up to date inside one transaction per migration.

@@ -15,6 +15,7 @@ pub mod conformance;
 mod delivery;
 mod knowledge;
 mod records;
+mod review;
 
 use async_trait::async_trait;
 use clubos_domain::policy::{Budget, LedgerScope, TokenUsage};
@@ -24,6 +25,7 @@ use jiff::{SignedDuration, Timestamp};
 pub use delivery::{Channel, Next};
 pub use knowledge::*;
 pub use records::*;
+pub use review::*;
 
 /// Errors of a storage backend.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -172,6 +174,28 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn audit_log(&self, limit: u32) -> Result<Vec<AuditRow>>;
     async fn setting(&self, key: &str) -> Result<Option<String>>;
     async fn put_setting(&self, key: &str, value: &str, at: Timestamp) -> Result<()>;
+
+    // ---- Claude's review queue (strict FIFO) ----
+
+    /// Queues a job behind every unfinished one; returns its id.
+    async fn enqueue_review(&self, kind: ReviewKind, payload: serde_json::Value, at: Timestamp) -> Result<i64>;
+    /// The oldest unfinished job, marked running with a lease until
+    /// `now + lease`, if it is due: queued with `next_at <= now`, or running
+    /// with its lease over (the process that took it died). `None` when the
+    /// queue is empty or its oldest job is not due — later jobs wait.
+    async fn take_review(&self, now: Timestamp, lease: SignedDuration) -> Result<Option<ReviewJob>>;
+    /// Marks a running job done and queues its proposals in the same
+    /// transaction (a job run again after a crash never proposes twice);
+    /// returns the proposal ids. `Conflict` when the job is not running.
+    async fn finish_review(&self, id: i64, proposals: Vec<NewProposal>, at: Timestamp) -> Result<Vec<i64>>;
+    /// Gives a job up as `failed` with the reason; the next job's turn.
+    async fn fail_review(&self, id: i64, error: &str, at: Timestamp) -> Result<()>;
+    /// Puts a job back in its place, due again at `next_at`, with one more
+    /// attempt and the error counted.
+    async fn retry_review(&self, id: i64, next_at: Timestamp, error: &str) -> Result<ReviewJob>;
+    /// Jobs waiting: queued or running.
+    async fn review_waiting(&self) -> Result<u64>;
+    async fn review_job(&self, id: i64) -> Result<Option<ReviewJob>>;
 
     // ---- SOPs ----
 

@@ -144,6 +144,19 @@ pub fn ingest(source_name: &str, format: Format, text: &str, existing: &[Sop]) -
     finish(out, existing)
 }
 
+/// Checks SOP records proposed from elsewhere (Claude's answers) exactly as
+/// full records in an uploaded JSON file are checked: ids unique within the
+/// batch, [`Sop::validate`] against `existing` and the batch, "replaces the
+/// current version" and trigger-collision warnings. Each record comes with
+/// its origin; records that fail are [`Problem`]s.
+pub fn check_records(source_name: &str, records: Vec<(Sop, String)>, existing: &[Sop]) -> Ingested {
+    let mut out = Collector::new(source_name);
+    for (sop, origin) in records {
+        out.part(origin, Part::Full(Box::new(sop), Vec::new()));
+    }
+    finish(out, existing)
+}
+
 /// A part of an upload before it gets its id and is validated.
 #[derive(Debug)]
 pub(crate) enum Part {

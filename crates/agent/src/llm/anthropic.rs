@@ -39,10 +39,12 @@ pub struct AnthropicClassifier {
     settings: AnthropicSettings,
 }
 
+/// The parts of a Messages API answer ClubOS reads.
 #[derive(Deserialize)]
-struct Reply {
+pub(crate) struct Reply {
     content: Vec<Block>,
-    usage: Option<Usage>,
+    pub stop_reason: Option<String>,
+    pub usage: Option<Usage>,
 }
 
 #[derive(Deserialize)]
@@ -53,10 +55,42 @@ struct Block {
     input: Option<Value>,
 }
 
-#[derive(Deserialize)]
-struct Usage {
-    input_tokens: u32,
-    output_tokens: u32,
+#[derive(Deserialize, Default)]
+pub(crate) struct Usage {
+    pub input_tokens: u32,
+    pub output_tokens: u32,
+}
+
+impl Reply {
+    /// The input of the `tool_use` block that called `tool`, if any.
+    pub(crate) fn tool_input(&mut self, tool: &str) -> Option<Value> {
+        let i = self.content.iter().position(|b| b.kind == "tool_use" && b.name.as_deref() == Some(tool))?;
+        self.content.swap_remove(i).input
+    }
+}
+
+/// A Messages API request that forces the model to call `tool`.
+pub(crate) fn forced_tool_request(
+    model: &str,
+    max_tokens: u32,
+    system: &str,
+    user: &str,
+    tool: (&str, &str, Value),
+) -> Value {
+    let (name, description, schema) = tool;
+    json!({
+        "model": model,
+        "max_tokens": max_tokens,
+        "system": system,
+        "messages": [{"role": "user", "content": user}],
+        "tools": [{"name": name, "description": description, "input_schema": schema}],
+        "tool_choice": {"type": "tool", "name": name},
+    })
+}
+
+/// `POST {url}` with the key and API version headers.
+pub(crate) fn post(http: &reqwest::Client, url: &str, api_key: &str, body: &Value) -> reqwest::RequestBuilder {
+    http.post(url).header("x-api-key", api_key).header("anthropic-version", API_VERSION).json(body)
 }
 
 impl AnthropicClassifier {
@@ -74,40 +108,24 @@ impl Classifier for AnthropicClassifier {
     }
 
     async fn classify(&self, req: &ClassifyRequest<'_>) -> Result<ClassifierOutput, ClassifyError> {
-        let body = json!({
-            "model": self.settings.model,
-            "max_tokens": self.settings.max_tokens,
-            "system": tool::system_prompt(req.location.as_str(), req.booked_bay),
-            "messages": [{"role": "user", "content": req.text}],
-            "tools": [{
-                "name": TOOL_NAME,
-                "description": tool::TOOL_DESCRIPTION,
-                "input_schema": tool::parameters(),
-            }],
-            "tool_choice": {"type": "tool", "name": TOOL_NAME},
-        });
-        let resp = self
-            .http
-            .post(&self.url)
-            .header("x-api-key", &self.settings.api_key)
-            .header("anthropic-version", API_VERSION)
-            .json(&body)
+        let s = &self.settings;
+        let system = tool::system_prompt(req.location.as_str(), req.booked_bay);
+        let tool = (TOOL_NAME, tool::TOOL_DESCRIPTION, tool::parameters());
+        let body = forced_tool_request(&s.model, s.max_tokens, &system, req.text, tool);
+        let resp = post(&self.http, &self.url, &s.api_key, &body)
             .send()
             .await
             .map_err(|e| ClassifyError::Provider(e.without_url().to_string()))?;
         if !resp.status().is_success() {
             return Err(super::refusal(resp).await);
         }
-        let reply: Reply =
+        let mut reply: Reply =
             resp.json().await.map_err(|e| ClassifyError::InvalidOutput(format!("response body: {e}")))?;
         let input = reply
-            .content
-            .into_iter()
-            .find(|b| b.kind == "tool_use" && b.name.as_deref() == Some(TOOL_NAME))
-            .and_then(|b| b.input)
+            .tool_input(TOOL_NAME)
             .ok_or_else(|| ClassifyError::InvalidOutput(format!("the model did not call {TOOL_NAME}")))?;
         let classification = tool::parse_value(input)?;
-        let usage = reply.usage.unwrap_or(Usage { input_tokens: 0, output_tokens: 0 });
+        let usage = reply.usage.unwrap_or_default();
         Ok(ClassifierOutput {
             classification,
             model: self.settings.model.clone(),

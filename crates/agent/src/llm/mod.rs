@@ -34,9 +34,18 @@ pub(crate) fn http_client() -> Result<reqwest::Client, crate::ClassifyError> {
 pub(crate) async fn refusal(resp: reqwest::Response) -> crate::ClassifyError {
     let status = resp.status();
     let text = resp.text().await.unwrap_or_default();
-    let message = serde_json::from_str::<serde_json::Value>(&text)
-        .ok()
+    let (_, message) = error_body(&text);
+    crate::ClassifyError::Provider(format!("{status}: {message}"))
+}
+
+/// An error body's `error.type` (Anthropic: `overloaded_error`, …) and
+/// `error.message`, else the start of the body as the message.
+pub(crate) fn error_body(text: &str) -> (Option<String>, String) {
+    let v = serde_json::from_str::<serde_json::Value>(text).ok();
+    let kind = v.as_ref().and_then(|v| v["error"]["type"].as_str().map(str::to_owned));
+    let message = v
+        .as_ref()
         .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
         .unwrap_or_else(|| text.chars().take(200).collect());
-    crate::ClassifyError::Provider(format!("{status}: {message}"))
+    (kind, message)
 }

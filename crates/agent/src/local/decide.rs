@@ -1,9 +1,16 @@
 //! Turns evidence into a decision: a score per SOP, the category by the
 //! precedence rule (access/tech problems > booking > faq, unless the problem
-//! is over), the none decision, and a calibrated confidence.
+//! is over), an SOP that builds on the chosen one and also fired, the none
+//! decision, and a calibrated confidence. Full-text relevance (BM25) only
+//! breaks ties between equally scored SOPs: on its own it picks nothing
+//! (docs/CLASSIFIER.md, "What BM25 decides, and why no more", says why).
+
+use std::cell::Cell;
+use std::cmp::Ordering;
 
 use clubos_domain::Category;
 
+use super::context::Gates;
 use super::index::{Evidence, SopEvidence};
 
 /// Scoring weights. Tuned on data/labelled/dev.jsonl only.
@@ -82,45 +89,117 @@ pub struct Decision {
     pub confidence: f64,
     /// The rule that decided, for explanations.
     pub rule: &'static str,
+    /// Equally scored SOPs were compared where it could matter: their BM25
+    /// scores (when known) broke the tie. `retrieve` runs the full-text
+    /// stage and decides again when they were not known.
+    pub tie: bool,
 }
 
-/// Decides from the evidence; `meta[i]` describes SOP `i`; `regex_spans`
+/// The scores of the SOPs with any evidence (`Evidence::active`); every
+/// other SOP scores 0. A text touches a few SOPs, however large the set.
+struct Scores<'a> {
+    active: &'a [u32],
+    scores: Vec<Score>,
+    /// Two SOPs with the same score were compared.
+    tie: Cell<bool>,
+}
+
+impl<'a> Scores<'a> {
+    fn new(ev: &'a Evidence) -> Self {
+        let scores = ev.active.iter().map(|&i| Score::of(&ev.per_sop[i as usize])).collect();
+        Self { active: &ev.active, scores, tie: Cell::new(false) }
+    }
+
+    fn get(&self, i: usize) -> Score {
+        self.active.binary_search(&(i as u32)).map_or(Score::default(), |k| self.scores[k])
+    }
+
+    fn fired(&self, i: usize) -> bool {
+        self.get(i).trigger > 0.0
+    }
+
+    /// (SOP, score) for every SOP with evidence, ascending.
+    fn iter(&self) -> impl Iterator<Item = (usize, &Score)> {
+        self.active.iter().map(|&i| i as usize).zip(&self.scores)
+    }
+}
+
+/// Orders two SOPs by score, then (ties only) by BM25 score.
+fn by_score(scores: &Scores<'_>, ev: &Evidence, a: usize, b: usize) -> Ordering {
+    let (sa, sb) = (scores.get(a).total, scores.get(b).total);
+    if sa == sb {
+        scores.tie.set(true);
+    }
+    sa.total_cmp(&sb).then(ev.per_sop[a].fulltext.total_cmp(&ev.per_sop[b].fulltext))
+}
+
+/// Decides from the evidence (after the context filter); `meta[i]`
+/// describes SOP `i`; `gates` knows what each SOP builds on; `regex_spans`
 /// gives where an SOP's regexes match the corrected text (only asked when
 /// precedence would overrule a better-scoring SOP).
-pub fn decide(ev: &Evidence, meta: &[SopMeta], regex_spans: &dyn Fn(usize) -> Vec<(usize, usize)>) -> Decision {
-    let scores: Vec<Score> = ev.per_sop.iter().map(Score::of).collect();
-    let fired = |i: usize| scores[i].trigger > 0.0;
+pub fn decide(
+    ev: &Evidence,
+    meta: &[SopMeta],
+    gates: &Gates,
+    regex_spans: &dyn Fn(usize) -> Vec<(usize, usize)>,
+) -> Decision {
+    let scores = Scores::new(ev);
+    let d = decide_with(ev, &scores, meta, gates, regex_spans);
+    Decision { tie: scores.tie.get(), ..d }
+}
+
+fn decide_with(
+    ev: &Evidence,
+    scores: &Scores<'_>,
+    meta: &[SopMeta],
+    gates: &Gates,
+    regex_spans: &dyn Fn(usize) -> Vec<(usize, usize)>,
+) -> Decision {
+    let fired = |i: usize| scores.fired(i);
     // Inside each category: the best SOP, preferring one that acts now when
     // several fired.
     let mut fired_in: Vec<(Category, usize)> = Vec::with_capacity(4);
-    for i in (0..scores.len()).filter(|&i| fired(i)) {
+    for i in scores.iter().filter(|(_, s)| s.trigger > 0.0).map(|(i, _)| i) {
         match fired_in.iter_mut().find(|(c, _)| *c == meta[i].category) {
             Some((_, n)) => *n += 1,
             None => fired_in.push((meta[i].category, 1)),
         }
     }
-    let mut cats: Vec<(Category, usize, f32)> = Vec::with_capacity(4);
-    for (i, s) in scores.iter().enumerate() {
+    // Per category: the best SOP, its key, and whether another SOP had
+    // the same key (full-text relevance then chose between them).
+    let mut cats: Vec<(Category, usize, f32, bool)> = Vec::with_capacity(4);
+    for (i, s) in scores.iter() {
         let c = meta[i].category;
         let n_fired = fired_in.iter().find(|(x, _)| *x == c).map_or(0, |(_, n)| *n);
         let rivals_fired = n_fired > usize::from(fired(i));
         let bonus = if fired(i) && meta[i].acts_now && rivals_fired { w::ACT_NOW } else { 0.0 };
         let key = s.total + bonus;
-        match cats.iter_mut().find(|(bc, _, _)| *bc == c) {
-            Some((_, _, bk)) if *bk >= key => {}
-            Some(slot) => *slot = (c, i, key),
-            None => cats.push((c, i, key)),
+        match cats.iter_mut().find(|x| x.0 == c) {
+            Some(slot) if slot.2 > key => {}
+            Some(slot) if slot.2 == key => {
+                slot.3 = true;
+                if ev.per_sop[slot.1].fulltext < ev.per_sop[i].fulltext {
+                    slot.1 = i;
+                }
+            }
+            Some(slot) => *slot = (c, i, key, false),
+            None => cats.push((c, i, key, false)),
         }
     }
-    let strong: Vec<(Category, usize)> = cats.iter().filter(|(_, i, _)| fired(*i)).map(|(c, i, _)| (*c, *i)).collect();
+    // A tie matters where a category's choice can matter: one with a
+    // fired SOP (it may be strong, its SOP chosen or a rival).
+    if cats.iter().any(|x| x.3 && fired_in.iter().any(|(c, _)| *c == x.0)) {
+        scores.tie.set(true);
+    }
+    let strong: Vec<(Category, usize)> = cats.iter().filter(|x| fired(x.1)).map(|x| (x.0, x.1)).collect();
 
     if strong.is_empty() {
-        return weak(ev, &scores, &cats);
+        return weak(ev, scores, &cats);
     }
 
-    let by_score = |a: &(Category, usize), b: &(Category, usize)| scores[a.1].total.total_cmp(&scores[b.1].total);
-    let top = *strong.iter().max_by(|a, b| by_score(a, b)).expect("non-empty");
-    let first = *strong.iter().max_by(|a, b| rank(b.0).cmp(&rank(a.0)).then(by_score(a, b))).expect("non-empty");
+    let cmp = |a: &(Category, usize), b: &(Category, usize)| by_score(scores, ev, a.1, b.1);
+    let top = *strong.iter().max_by(|a, b| cmp(a, b)).expect("non-empty");
+    let first = *strong.iter().max_by(|a, b| rank(b.0).cmp(&rank(a.0)).then_with(|| cmp(a, b))).expect("non-empty");
     let (chosen, rule) = if first == top {
         (top, if strong.len() > 1 { "triggers_over_rival" } else { "triggers" })
     } else if ev.past {
@@ -130,23 +209,50 @@ pub fn decide(ev: &Evidence, meta: &[SopMeta], regex_spans: &dyn Fn(usize) -> Ve
     } else {
         (first, "precedence")
     };
-    let i = chosen.1;
-    let s = scores[i];
+    let (i, rule) = match refine(chosen.1, scores, ev, meta, gates) {
+        Some(j) => (j, "builds_on"),
+        None => (chosen.1, rule),
+    };
+    let s = scores.get(i);
     if ev.none_weight >= 1.0 && ev.none_weight >= s.trigger + s.misspelling {
         return none(ev, "none_lexicon");
     }
+    // What the chosen SOP builds on is not its competitor.
+    let base = gates.builds_on(i);
     let runner_up = scores
         .iter()
-        .enumerate()
-        .filter(|(j, _)| *j != i && meta[*j].category == chosen.0)
+        .filter(|(j, _)| *j != i && meta[*j].category == chosen.0 && !base.contains(&(*j as u16)))
         .map(|(_, t)| t.total)
         .fold(0.0f32, f32::max);
-    let rival = strong.iter().filter(|(c, _)| *c != chosen.0).map(|(_, j)| scores[*j].total).fold(0.0f32, f32::max);
+    let rival = strong.iter().filter(|(c, _)| *c != chosen.0).map(|(_, j)| scores.get(*j).total).fold(0.0f32, f32::max);
     Decision {
         sop: Some(i),
         confidence: strong_confidence(&ev.per_sop[i], &s, runner_up, rival, rule, ev.none_weight),
         rule,
+        tie: false,
     }
+}
+
+/// A fired SOP of the same category that builds on `i` (transitively),
+/// the best-scoring one, followed as far as it goes: "holiday hours" builds
+/// on "hours", and when both fire the text is about the holiday.
+fn refine(i: usize, scores: &Scores<'_>, ev: &Evidence, meta: &[SopMeta], gates: &Gates) -> Option<usize> {
+    let fired: Vec<usize> = scores.iter().filter(|(_, s)| s.trigger > 0.0).map(|(j, _)| j).collect();
+    let mut cur = i;
+    // Each step moves to an SOP that builds on more; a few steps at most.
+    for _ in 0..8 {
+        let next = fired
+            .iter()
+            .copied()
+            .filter(|&j| j != cur && meta[j].category == meta[cur].category)
+            .filter(|&j| gates.builds_on(j).contains(&(cur as u16)))
+            .max_by(|&a, &b| by_score(scores, ev, a, b));
+        match next {
+            Some(j) => cur = j,
+            None => break,
+        }
+    }
+    (cur != i).then_some(cur)
 }
 
 /// Every trigger match of `hi` (the higher-precedence SOP: exact phrases
@@ -171,25 +277,28 @@ fn contested(ev: &Evidence, hi: usize, lo: usize, regex_spans: &dyn Fn(usize) ->
 
 /// No trigger fired: pick by keywords and similarity if the evidence is
 /// broad enough (two shared words or a keyword), else none.
-fn weak(ev: &Evidence, scores: &[Score], cats: &[(Category, usize, f32)]) -> Decision {
-    let top = cats.iter().map(|(_, i, _)| *i).max_by(|a, b| scores[*a].total.total_cmp(&scores[*b].total));
-    let Some(i) = top else {
-        return none(ev, "no_match");
+fn weak(ev: &Evidence, scores: &Scores<'_>, cats: &[(Category, usize, f32, bool)]) -> Decision {
+    let no_sop = || none(ev, if ev.none_weight > 0.0 { "none_lexicon" } else { "no_match" });
+    let top = cats.iter().max_by(|a, b| scores.get(a.1).total.total_cmp(&scores.get(b.1).total));
+    let Some(&(_, i, _, tied)) = top else {
+        return no_sop();
     };
-    let s = &scores[i];
+    let s = &scores.get(i);
     let e = &ev.per_sop[i];
     let broad = e.similarity_terms >= 2 || e.keywords > 0 || e.misspellings > 0;
     if broad && s.total >= w::WEAK_MIN && s.similarity >= w::WEAK_SIM_MIN && ev.none_weight < 0.5 * s.total {
-        Decision { sop: Some(i), confidence: weak_confidence(s), rule: "similarity" }
+        // Its category's SOP was one of equals: full-text relevance chose it.
+        scores.tie.set(scores.tie.get() || tied);
+        Decision { sop: Some(i), confidence: weak_confidence(s), rule: "similarity", tie: false }
     } else {
-        none(ev, if ev.none_weight > 0.0 { "none_lexicon" } else { "no_match" })
+        no_sop()
     }
 }
 
 fn none(ev: &Evidence, rule: &'static str) -> Decision {
     // Surer when a none phrase says so; still low by contract (no action).
     let confidence = if ev.none_weight > 0.0 { 0.5 } else { 0.3 };
-    Decision { sop: None, confidence, rule }
+    Decision { sop: None, confidence, rule, tie: false }
 }
 
 /// Confidence without any trigger: similarity and keywords only. Capped

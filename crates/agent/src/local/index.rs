@@ -29,6 +29,8 @@ pub enum BuildError {
     Phrases(String),
     #[error("too many SOPs for the local classifier (at most {max})", max = u16::MAX)]
     TooMany,
+    #[error("{0}")]
+    FullText(String),
 }
 
 /// Weight of a keyword used by one SOP; shared keywords weigh less (÷√n).
@@ -216,7 +218,7 @@ impl Index {
             }
             stems.push(st);
             for &(sop, weight) in self.keyword_stems.get(st).into_iter().flatten() {
-                let e = &mut ev.per_sop[sop as usize];
+                let e = ev.sop_mut(sop as usize);
                 bump(&mut e.keywords);
                 e.keyword_weight += weight;
             }
@@ -229,21 +231,26 @@ impl Index {
         self.regexes.scan(text, &hay, (corrected != plain).then_some(corrected.as_str()), &mut ev);
 
         let content: Vec<&str> = corrected.split(' ').filter(|w| is_content_word(w)).map(stem).collect();
-        for (i, e) in ev.per_sop.iter_mut().enumerate() {
+        let mut fired = ev.touched.clone();
+        fired.sort_unstable();
+        fired.dedup();
+        for i in fired.into_iter().map(|i| i as usize) {
+            let e = &mut ev.per_sop[i];
             if e.exact > 0 || e.regex > 0 {
                 let known = content.iter().filter(|w| self.sop_vocab[i].contains(**w)).count();
                 e.coverage = if content.is_empty() { 1.0 } else { known as f32 / content.len() as f32 };
             }
         }
 
-        let mut sims = vec![(0.0, 0); self.n_sops];
-        let mut scratch = Vec::new();
-        self.sim.score(&corrected, &mut scratch, &mut sims);
-        for (e, (s, n)) in ev.per_sop.iter_mut().zip(sims) {
+        let mut sims = Vec::new();
+        SIM_SCRATCH.with_borrow_mut(|scratch| self.sim.score(&corrected, scratch, &mut sims));
+        for (sop, s, n) in sims {
+            let e = ev.sop_mut(usize::from(sop));
             e.similarity = s;
             e.similarity_terms = n;
         }
         ev.corrected = corrected;
+        ev.typed = canon;
         ev
     }
 
@@ -259,17 +266,17 @@ impl Index {
             for r in &self.phrase_refs[id] {
                 match (*r, pass) {
                     (PhraseRef::Misspelling { sop }, Pass::All | Pass::OnlyMisspellings) => {
-                        bump(&mut ev.per_sop[sop as usize].misspellings);
+                        bump(&mut ev.sop_mut(sop as usize).misspellings);
                     }
                     (_, Pass::OnlyMisspellings) | (PhraseRef::Misspelling { .. }, _) => {}
                     (PhraseRef::Exact { sop, words }, _) => {
                         ev.exact_spans.push((sop, m.start(), m.end()));
-                        let e = &mut ev.per_sop[sop as usize];
+                        let e = ev.sop_mut(sop as usize);
                         bump(&mut e.exact);
                         e.exact_words = e.exact_words.max(words);
                     }
                     (PhraseRef::Keyword { sop, weight }, _) => {
-                        let e = &mut ev.per_sop[sop as usize];
+                        let e = ev.sop_mut(sop as usize);
                         bump(&mut e.keywords);
                         e.keyword_weight += weight;
                     }
@@ -287,6 +294,12 @@ impl Index {
     pub fn regex_spans(&self, ev: &Evidence, sop: usize) -> Vec<(usize, usize)> {
         self.regexes.spans(ev, sop)
     }
+}
+
+thread_local! {
+    /// Per-example sums of the similarity stage, kept zeroed between texts
+    /// so a text costs what it touches, not the size of the SOP set.
+    static SIM_SCRATCH: std::cell::RefCell<Vec<(f32, u8)>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Which phrases a scan counts: misspellings are looked for in the text as

@@ -68,12 +68,14 @@ impl SimIndex {
         Self { terms, idf, postings, example_sop }
     }
 
-    /// Best cosine per SOP into `out` (length = number of SOPs), with the
-    /// number of query terms that example shares, using `scratch` for
-    /// per-example sums. Words the index has never seen count in the query
-    /// norm with a modest weight (`OOV_IDF`): noise, not evidence.
-    pub fn score(&self, canonical: &str, scratch: &mut Vec<(f32, u8)>, out: &mut [(f32, u8)]) {
-        out.iter_mut().for_each(|x| *x = (0.0, 0));
+    /// Best cosine per SOP that shares a term with the text, with the
+    /// number of query terms that example shares, into `out` (sorted by
+    /// SOP). `scratch` holds per-example sums between calls: all zero
+    /// before and after (only the touched entries are reset). Words the
+    /// index has never seen count in the query norm with a modest weight
+    /// (`OOV_IDF`): noise, not evidence.
+    pub fn score(&self, canonical: &str, scratch: &mut Vec<(f32, u8)>, out: &mut Vec<(u16, f32, u8)>) {
+        out.clear();
         let mut q: Vec<u32> = Vec::with_capacity(16);
         let mut oov: Vec<&str> = Vec::new();
         for t in terms(canonical) {
@@ -90,8 +92,10 @@ impl SimIndex {
         let qnorm = (q.iter().map(|&t| self.idf[t as usize].powi(2)).sum::<f32>()
             + oov.len() as f32 * OOV_IDF * OOV_IDF)
             .sqrt();
-        scratch.clear();
-        scratch.resize(self.example_sop.len(), (0.0, 0));
+        if scratch.len() != self.example_sop.len() {
+            scratch.clear();
+            scratch.resize(self.example_sop.len(), (0.0, 0));
+        }
         let mut touched: Vec<u32> = Vec::with_capacity(64);
         for &t in &q {
             let w = self.idf[t as usize] / qnorm;
@@ -104,11 +108,24 @@ impl SimIndex {
                 x.1 = x.1.saturating_add(1);
             }
         }
-        for &e in &touched {
-            let (s, n) = scratch[e as usize];
-            let sop = self.example_sop[e as usize] as usize;
-            if sop < out.len() && s > out[sop].0 {
-                out[sop] = (s, n);
+        // Grouped by SOP, in the order the examples were touched: the best
+        // example per SOP (ties: the first touched).
+        let mut keys: Vec<u64> = touched
+            .iter()
+            .enumerate()
+            .map(|(pos, &e)| (u64::from(self.example_sop[e as usize]) << 32) | pos as u64)
+            .collect();
+        keys.sort_unstable();
+        for key in keys {
+            let (sop, e) = ((key >> 32) as u16, touched[(key & 0xffff_ffff) as usize]);
+            let (s, n) = std::mem::take(&mut scratch[e as usize]);
+            match out.last_mut() {
+                Some(last) if last.0 == sop => {
+                    if s > last.1 {
+                        *last = (sop, s, n);
+                    }
+                }
+                _ => out.push((sop, s, n)),
             }
         }
     }
@@ -124,13 +141,13 @@ mod tests {
             2,
             &[(0, "simulator is stuck".into()), (0, "trackman frozen".into()), (1, "where do we park".into())],
         );
-        let (mut scratch, mut out) = (Vec::new(), vec![(0.0, 0); 2]);
+        let (mut scratch, mut out) = (Vec::new(), Vec::new());
         idx.score("the simulator is stuck", &mut scratch, &mut out);
-        assert!(out[0].0 > 0.99 && out[0].1 == 2, "{out:?}");
-        assert_eq!(out[1], (0.0, 0));
+        assert!(out.len() == 1 && out[0].0 == 0 && out[0].1 > 0.99 && out[0].2 == 2, "{out:?}");
         idx.score("where can we park the car", &mut scratch, &mut out);
-        assert!(out[1].0 > 0.5 && out[1].0 < 0.99 && out[0].0 == 0.0, "{out:?}");
+        assert!(out.len() == 1 && out[0].0 == 1 && out[0].1 > 0.5 && out[0].1 < 0.99, "{out:?}");
         idx.score("nothing in common", &mut scratch, &mut out);
-        assert_eq!(out, vec![(0.0, 0), (0.0, 0)]);
+        assert_eq!(out, vec![]);
+        assert!(scratch.iter().all(|x| *x == (0.0, 0)), "scratch is left zeroed");
     }
 }

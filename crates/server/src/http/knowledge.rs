@@ -79,7 +79,7 @@ pub async fn upload(
         return Err(ApiError::BadRequest("the document is empty".into()));
     }
     let out = knowledge::upload(&app, &name, format, &text, API_ACTOR).await?;
-    Ok(Json(json!({"proposals": out.proposals, "problems": out.problems})))
+    Ok(Json(json!({"proposals": out.proposals, "problems": out.problems, "claude_jobs": out.claude_jobs})))
 }
 
 fn pick_format(explicit: Option<&str>, name: &str, mime: &str) -> Result<Format, ApiError> {

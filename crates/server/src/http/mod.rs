@@ -6,6 +6,7 @@ mod auth;
 mod error;
 mod knowledge;
 mod ops;
+mod review;
 mod threads;
 mod webhook;
 
@@ -41,6 +42,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/threads/{id}/reply", post(threads::reply))
         .route("/threads/{id}/resolve", post(threads::resolve))
         .route("/threads/{id}/take-over", post(threads::take_over))
+        .route("/threads/{id}/flag", post(review::flag))
         .route("/customers/{phone}", put(admin::put_customer))
         .route("/bookings", post(admin::post_booking))
         .route("/autonomy", get(admin::get_autonomy).put(admin::put_autonomy))

@@ -2,7 +2,8 @@
 //! review queue (never active SOPs), a human accepts (as is or edited),
 //! rejects, rolls back or archives, every change is validated by the same
 //! code as the starter set, audited, and the classifier is rebuilt from the
-//! active SOPs at once.
+//! active SOPs at once. With Claude configured, uploads and acceptances also
+//! queue Claude's work (`crate::review`).
 
 mod diff;
 mod slot;
@@ -50,6 +51,9 @@ impl From<StoreError> for KnowledgeError {
 pub struct Uploaded {
     pub proposals: Vec<Value>,
     pub problems: Vec<Value>,
+    /// Claude's structuring of the same document, queued (`[llm.anthropic]`):
+    /// its proposals follow when the jobs have run.
+    pub claude_jobs: Vec<i64>,
 }
 
 /// The active SOPs as records.
@@ -92,9 +96,10 @@ pub async fn upload(
         .map(|(d, id)| json!({"id": id, "sop_id": d.sop.id, "title": d.sop.title, "origin": d.origin, "warnings": d.warnings}))
         .collect();
     let problems: Vec<Value> = out.problems.iter().map(|p| json!({"origin": p.origin, "message": p.message})).collect();
-    let detail = json!({"name": name, "drafts": ids, "problems": problems.len()});
+    let claude_jobs = crate::review::queue_upload(app, name, format, text, actor).await?;
+    let detail = json!({"name": name, "drafts": ids, "problems": problems.len(), "claude_jobs": claude_jobs});
     app.store.audit(actor, "knowledge.upload", &format!("upload:{name}"), detail, now).await?;
-    Ok(Uploaded { proposals: summary, problems })
+    Ok(Uploaded { proposals: summary, problems, claude_jobs })
 }
 
 /// A proposal with its diff against the SOP's current active version.
@@ -134,6 +139,7 @@ pub async fn accept(
     let detail = json!({"proposal": id, "version": done.version, "diff": change});
     app.store.audit(actor, "knowledge.accept", &format!("sop:{}", p.sop_id), detail, app.clock.now()).await?;
     reload(app).await?;
+    crate::review::queue_review(app, &done, actor).await;
     Ok(done)
 }
 

@@ -193,6 +193,21 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// Uploads a document's bytes to the knowledge base as `name` with `content_type`.
+    pub async fn upload_file(&self, name: &str, content_type: &str, body: &str) -> (u16, Value) {
+        let resp = self
+            .client
+            .post(self.url(&format!("/api/knowledge/upload?name={name}")))
+            .bearer_auth(TOKEN)
+            .header("content-type", content_type)
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("upload");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn get(&self, path: &str) -> (u16, Value) {
         let resp = self.client.get(self.url(path)).bearer_auth(TOKEN).send().await.expect("get");
         let status = resp.status().as_u16();

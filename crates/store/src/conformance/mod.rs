@@ -30,6 +30,7 @@ where
     ledger::scoped_reads_match_the_reference(&make().await).await;
     delivery::slack_once_and_on_call_until_acknowledged(&make().await).await;
     tokens::reservations_respect_the_caps(&make().await).await;
+    review::jobs_run_in_order_and_keep_their_place(&make().await).await;
     knowledge::proposals_versions_and_the_change_log(&make().await).await;
     knowledge::metrics_follow_decisions_and_outcomes(&make().await).await;
 }
@@ -38,6 +39,7 @@ mod delivery;
 mod guards;
 mod knowledge;
 mod ledger;
+mod review;
 mod tokens;
 
 pub fn t(mins: i64) -> Timestamp {
