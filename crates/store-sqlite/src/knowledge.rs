@@ -14,7 +14,7 @@ use crate::convert::{conv_err, ms, opt_ts, sql_err, ts};
 
 const VERSION_COLUMNS: &str = "id, version, status, body, source, created_by, approved_by, created_at";
 const PROPOSAL_COLUMNS: &str = "id, sop_id, body, base_version, source, proposed_by, warnings, status, \
-     decided_by, decided_at, note, version, created_at";
+     decided_by, decided_at, note, version, created_at, retires";
 const CHANGE_COLUMNS: &str =
     "id, sop_id, kind, version, previous_version, proposal_id, proposed_by, approved_by, diff, at";
 
@@ -54,6 +54,7 @@ fn proposal_row(r: &Row<'_>) -> rusqlite::Result<Proposal> {
         note: r.get(10)?,
         version: r.get(11)?,
         created_at: ts(r.get(12)?)?,
+        retires: r.get(13)?,
     })
 }
 
@@ -101,11 +102,11 @@ pub(crate) fn propose(c: &Connection, proposals: &[NewProposal], at: Timestamp) 
         let base = active_version(c, &p.sop_id)?;
         let warnings = serde_json::to_string(&p.warnings).map_err(|e| StoreError::Backend(e.to_string()))?;
         c.prepare_cached(
-            "INSERT INTO sop_proposals (sop_id, body, base_version, source, proposed_by, warnings, status, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
+            "INSERT INTO sop_proposals (sop_id, body, base_version, source, proposed_by, warnings, status, created_at, \
+             retires) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8)",
         )
         .map_err(sql_err)?
-        .execute(params![p.sop_id, p.body.to_string(), base, p.source, p.proposed_by, warnings, ms(at)])
+        .execute(params![p.sop_id, p.body.to_string(), base, p.source, p.proposed_by, warnings, ms(at), p.retires])
         .map_err(sql_err)?;
         ids.push(c.last_insert_rowid());
     }
@@ -201,6 +202,9 @@ pub(crate) fn decide(c: &Connection, id: i64, d: &ProposalDecision, at: Timestam
                 diff,
             };
             log(c, &change, at)?;
+            if let Some(other) = p.retires.as_deref().filter(|o| *o != p.sop_id) {
+                retire(c, other, &p, &d.actor, at)?;
+            }
             (ProposalStatus::Accepted, Some(version))
         }
         None => (ProposalStatus::Rejected, None),
@@ -211,6 +215,26 @@ pub(crate) fn decide(c: &Connection, id: i64, d: &ProposalDecision, at: Timestam
     )
     .map_err(sql_err)?;
     proposal(c, id)?.ok_or_else(|| StoreError::NotFound(format!("proposal {id}")))
+}
+
+/// The other SOP of an accepted merge: archived with the same approval.
+fn retire(c: &Connection, sop_id: &str, p: &Proposal, actor: &str, at: Timestamp) -> Result<()> {
+    let Some(previous) = active_version(c, sop_id)? else {
+        return Ok(());
+    };
+    c.execute("UPDATE sops SET status = 'archived' WHERE id = ?1 AND status = 'active'", [sop_id]).map_err(sql_err)?;
+    let diff = serde_json::json!({"archived": previous, "merged_into": p.sop_id});
+    let change = Change {
+        sop_id,
+        kind: ChangeKind::Archive,
+        version: None,
+        previous: Some(previous),
+        proposal: Some(p.id),
+        proposed_by: &p.proposed_by,
+        approved_by: actor,
+        diff: &diff,
+    };
+    log(c, &change, at)
 }
 
 pub(crate) fn rollback(c: &Connection, sop_id: &str, version: i64, actor: &str, at: Timestamp) -> Result<i64> {

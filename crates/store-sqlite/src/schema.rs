@@ -246,6 +246,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX review_jobs_waiting ON review_jobs(id) WHERE status IN ('queued', 'running');
     "#,
+    // 9: a proposal may retire another SOP when accepted (a merge).
+    r#"
+    ALTER TABLE sop_proposals ADD COLUMN retires TEXT;
+    "#,
 ];
 
 /// Brings the schema up to date inside one transaction per migration.

@@ -87,6 +87,8 @@ pub struct NewProposal {
     pub proposed_by: String,
     /// Validation findings a reviewer should see (trigger collisions, …).
     pub warnings: Vec<String>,
+    /// An SOP that accepting this one retires (a merge of two SOPs).
+    pub retires: Option<String>,
 }
 
 /// A proposal as stored.
@@ -100,6 +102,8 @@ pub struct Proposal {
     pub source: String,
     pub proposed_by: String,
     pub warnings: Vec<String>,
+    /// An SOP that accepting this one retires (a merge of two SOPs).
+    pub retires: Option<String>,
     pub status: ProposalStatus,
     pub decided_by: Option<String>,
     pub decided_at: Option<Timestamp>,

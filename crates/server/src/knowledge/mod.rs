@@ -86,6 +86,7 @@ pub async fn upload(
             source: format!("upload by {actor}: {}", d.origin),
             proposed_by: LOCAL_INGEST.into(),
             warnings: d.warnings.clone(),
+            retires: None,
         });
     }
     let ids = app.store.propose_sops(proposals, now).await?;
@@ -129,7 +130,10 @@ pub async fn accept(
     if sop.id.as_str() != p.sop_id {
         return Err(KnowledgeError::Invalid(format!("an edit cannot change the SOP id ({} → {})", p.sop_id, sop.id)));
     }
-    let mut next: Vec<Sop> = active(app).await?.into_iter().filter(|s| s.id != sop.id).collect();
+    // A merge retires its other SOP: the set must hold together without it.
+    let retired = p.retires.as_deref();
+    let mut next: Vec<Sop> =
+        active(app).await?.into_iter().filter(|s| s.id != sop.id && Some(s.id.as_str()) != retired).collect();
     next.push(sop);
     validate_all(&next).map_err(|e| KnowledgeError::Invalid(e.to_string()))?;
     let current = app.store.active_sops().await?.into_iter().find(|v| v["id"] == Value::String(p.sop_id.clone()));

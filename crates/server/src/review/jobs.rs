@@ -118,7 +118,7 @@ async fn structure(app: &App, claude: &Claude, job: &ReviewJob) -> Result<Done, 
     let source = format!("claude: structure job #{} of the upload of {name} by {}", job.id, p.actor);
     let records = answer.value.into_iter().map(|s| {
         let origin = format!("{name} → {}", s.id);
-        (s, origin, source.clone(), Vec::new())
+        Proposed { sop: s, origin, source: source.clone(), notes: Vec::new(), retires: None }
     });
     let mut done = propose(app, &name, records.collect(), &active).await?;
     done.tokens = (answer.tokens_in, answer.tokens_out);
@@ -143,19 +143,17 @@ async fn review(app: &App, claude: &Claude, job: &ReviewJob) -> Result<Done, Job
     let mut records = Vec::with_capacity(answer.value.len());
     for (i, f) in answer.value.into_iter().enumerate() {
         let [a, b] = &f.sops;
-        let (what, notes) = match f.kind {
+        let (what, notes, retires) = match f.kind {
             FindingKind::Conflict => {
-                ("conflict", vec![format!("Claude: conflict between {a} and {b}: {}", f.explanation)])
+                ("conflict", vec![format!("Claude: conflict between {a} and {b}: {}", f.explanation)], None)
             }
             FindingKind::Merge => {
                 let other = if &f.sop.id == a { b } else { a };
                 let notes = vec![
                     format!("Claude: merge {a} and {b}: {}", f.explanation),
-                    format!(
-                        "after accepting, archive {other} (POST /api/sops/{other}/archive); it is not archived automatically"
-                    ),
+                    format!("accepting it also archives {other}"),
                 ];
-                ("merge", notes)
+                ("merge", notes, Some(other.to_string()))
             }
         };
         let source = format!(
@@ -163,7 +161,7 @@ async fn review(app: &App, claude: &Claude, job: &ReviewJob) -> Result<Done, Job
             job.id, p.proposal_id, p.sop_id
         );
         let origin = format!("finding {} ({what} of {a} and {b})", i + 1);
-        records.push((f.sop, origin, source, notes));
+        records.push(Proposed { sop: f.sop, origin, source, notes, retires });
     }
     let mut done = propose(app, &format!("review of {}", p.sop_id), records, &active).await?;
     done.tokens = (answer.tokens_in, answer.tokens_out);
@@ -198,36 +196,42 @@ async fn feedback(app: &App, claude: &Claude, job: &ReviewJob) -> Result<Done, J
     let note: String = p.note.chars().take(200).collect();
     let source = format!("claude: feedback job #{} on thread #{} flagged by {}: {note}", job.id, p.thread_id, p.actor);
     let origin = format!("feedback on thread #{}", p.thread_id);
-    let records = vec![(change, origin, source, vec![format!("Claude: {why}")])];
+    let records = vec![Proposed { sop: change, origin, source, notes: vec![format!("Claude: {why}")], retires: None }];
     let mut done = propose(app, &format!("feedback on thread #{}", p.thread_id), records, &active).await?;
     done.tokens = tokens;
     Ok(done)
+}
+
+/// What Claude proposes, before the upload checks.
+struct Proposed {
+    sop: Sop,
+    origin: String,
+    source: String,
+    /// Notes for the reviewer (first among the proposal's warnings).
+    notes: Vec<String>,
+    /// The SOP a merge retires when accepted.
+    retires: Option<String>,
 }
 
 /// (record, origin, source, notes for the reviewer) → proposals, after the
 /// upload checks. Notes come first among a proposal's warnings; a pending
 /// proposal for the same SOP (e.g. the local draft of the same upload) is
 /// pointed out.
-async fn propose(
-    app: &App,
-    name: &str,
-    records: Vec<(Sop, String, String, Vec<String>)>,
-    active: &[Sop],
-) -> Result<Done, JobError> {
+async fn propose(app: &App, name: &str, records: Vec<Proposed>, active: &[Sop]) -> Result<Done, JobError> {
     if records.is_empty() {
         return Ok(Done::default());
     }
-    let mut extra: HashMap<String, (String, Vec<String>)> = HashMap::new();
+    let mut extra: HashMap<String, (String, Vec<String>, Option<String>)> = HashMap::new();
     let mut checked = Vec::with_capacity(records.len());
-    for (sop, origin, source, notes) in records {
-        extra.insert(origin.clone(), (source, notes));
+    for Proposed { sop, origin, source, notes, retires } in records {
+        extra.insert(origin.clone(), (source, notes, retires));
         checked.push((sop, origin));
     }
     let out = ingest::check_records(name, checked, active);
     let pending = app.store.proposals(Some(ProposalStatus::Pending), 1000).await?;
     let mut proposals = Vec::with_capacity(out.drafts.len());
     for d in out.drafts {
-        let (source, mut warnings) = extra.remove(&d.origin).unwrap_or_default();
+        let (source, mut warnings, retires) = extra.remove(&d.origin).unwrap_or_default();
         warnings.extend(d.warnings);
         for other in pending.iter().filter(|o| o.sop_id == d.sop.id.as_str()) {
             warnings.push(format!(
@@ -246,6 +250,7 @@ async fn propose(
             source,
             proposed_by: CLAUDE.into(),
             warnings,
+            retires,
         });
     }
     let problems = out.problems.into_iter().map(|p| format!("{}: {}", p.origin, p.message)).collect();

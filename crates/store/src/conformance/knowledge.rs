@@ -18,6 +18,7 @@ fn proposal(id: &str, reply: &str) -> NewProposal {
         source: "upload:rules.md § Guests".into(),
         proposed_by: "local-ingest".into(),
         warnings: vec!["trigger `guest` is already a trigger of faq.guests".into()],
+        retires: None,
     }
 }
 
@@ -79,7 +80,24 @@ pub async fn proposals_versions_and_the_change_log<S: Store>(s: &S) {
     assert!(matches!(s.archive_sop("faq.hours", "a", t(6)).await, Err(StoreError::NotFound(_))));
     assert_eq!(s.sop_versions("faq.hours").await.unwrap().len(), 3, "versions are kept");
 
-    let log = s.sop_changes(10).await.unwrap();
+    // A merge retires the other SOP with the same approval (faq.hours is
+    // brought back first: a rollback also revives an archived SOP).
+    let mut merge = proposal("faq.guests", "Two guests per bay, drinks at the bar.");
+    merge.retires = Some("faq.hours".into());
+    s.rollback_sop("faq.hours", 1, "admin@example.test", t(6)).await.unwrap();
+    let id = s.propose_sops(vec![merge], t(7)).await.unwrap()[0];
+    assert_eq!(s.proposal(id).await.unwrap().unwrap().retires.as_deref(), Some("faq.hours"));
+    let accept =
+        ProposalDecision { accept: Some((sop("faq.guests", "merged"), json!([]))), actor: "ops".into(), note: None };
+    s.decide_proposal(id, accept, t(8)).await.unwrap();
+    let active: Vec<String> = s.active_sop_versions().await.unwrap().into_iter().map(|v| v.sop_id).collect();
+    assert_eq!(active, vec!["faq.guests".to_owned()], "the merged-away SOP is archived");
+    let merged = s.sop_changes(2).await.unwrap();
+    assert_eq!(
+        (merged[0].kind, merged[0].sop_id.as_str(), merged[0].proposal_id),
+        (ChangeKind::Archive, "faq.hours", Some(id))
+    );
+    let log: Vec<SopChange> = s.sop_changes(100).await.unwrap().into_iter().skip(3).collect();
     let kinds: Vec<_> = log.iter().map(|c| (c.kind, c.version, c.previous_version)).collect();
     assert_eq!(
         kinds,

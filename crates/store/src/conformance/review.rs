@@ -18,6 +18,7 @@ fn proposal(id: &str) -> NewProposal {
         source: "claude structure (job #1) of an upload: rules.md".into(),
         proposed_by: "claude".into(),
         warnings: vec![],
+        retires: None,
     }
 }
 
