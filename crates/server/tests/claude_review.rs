@@ -138,7 +138,7 @@ const PARKING: &str = "## Overnight parking\n\nCars may stay overnight in the ba
 async fn an_upload_is_structured_by_claude_besides_the_local_drafts() {
     let (t, server, _) = with_claude(true).await;
     let up = upload(&t, "guests.md", GUESTS).await;
-    let local = up["proposals"][0]["id"].as_i64().unwrap();
+    let local = up["proposals"][0].as_i64().unwrap();
     assert_eq!(up["claude_jobs"].as_array().unwrap().len(), 1, "{up:#}");
 
     let got = until("Claude's proposal", || async { claude_proposals(&t).await.into_iter().next() }).await;

@@ -20,7 +20,7 @@ async fn upload_markdown(t: &TestApp, name: &str, text: &str) -> (u16, Value) {
 }
 
 fn guest_proposal(up: &Value) -> Value {
-    up["proposals"]
+    up["drafts"]
         .as_array()
         .unwrap()
         .iter()
@@ -158,11 +158,22 @@ async fn rejections_edits_and_uploads_that_cannot_work_are_refused_with_a_reason
     let (status, _) = t.send(Method::POST, "/api/sops/faq.no_such_sop/archive", json!({})).await;
     assert_eq!(status, 404);
 
-    // Pasted text as JSON works too.
+    // Pasted text as JSON, with DESIGN §4's names, and its review routes.
     let (status, pasted) =
-        t.send(Method::POST, "/api/knowledge/upload", json!({"format": "markdown", "text": HOUSE_RULES})).await;
+        t.send(Method::POST, "/api/knowledge/upload", json!({"filename": "rules.md", "content": HOUSE_RULES})).await;
     assert_eq!(status, 200, "{pasted:#}");
-    assert!(!pasted["proposals"].as_array().unwrap().is_empty());
+    let id = pasted["proposals"][0].as_i64().unwrap_or_else(|| panic!("ids: {pasted:#}"));
+    let (_, queue) = t.get("/api/sop-proposals?status=pending").await;
+    let p = queue["proposals"].as_array().unwrap().iter().find(|p| p["id"] == id).cloned().unwrap();
+    for key in ["id", "kind", "sop_id", "title", "diff", "source"] {
+        assert!(!p[key].is_null(), "{key} in {p:#}");
+    }
+    assert_eq!(p["kind"], "new");
+    let (status, ok) = t.send(Method::POST, &format!("/api/sop-proposals/{id}/approve"), json!({})).await;
+    assert_eq!((status, ok["proposal"]["status"].as_str()), (200, Some("accepted")), "{ok:#}");
+    let (_, sops) = t.get("/api/sops").await;
+    let sop = sops["sops"].as_array().unwrap().iter().find(|s| s["id"] == p["sop_id"]).cloned().unwrap();
+    assert_eq!((sop["status"].as_str(), sop["version"].as_i64()), (Some("active"), Some(1)), "{sop:#}");
     t.stop().await;
 }
 
@@ -198,7 +209,7 @@ async fn an_sop_answers_only_inside_its_local_time_window() {
         .send(Method::POST, "/api/knowledge/upload", json!({"name": "specials.json", "text": records.to_string()}))
         .await;
     assert_eq!(status, 200, "{up:#}");
-    let ids: Vec<i64> = up["proposals"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = up["proposals"].as_array().unwrap().iter().map(|p| p.as_i64().unwrap()).collect();
     assert_eq!(ids.len(), 2, "{up:#}");
     let (status, _) =
         t.send(Method::POST, "/api/knowledge/proposals/decide", json!({"ids": ids, "accept": true})).await;
@@ -210,5 +221,21 @@ async fn an_sop_answers_only_inside_its_local_time_window() {
     let (_, ack) = t.text("+19025550312", "late night special").await;
     let th = t.settled(thread_id(&ack), 1).await;
     assert_ne!(th["decisions"][0]["matched_sop"], "faq.late_night_special", "outside its window: {th:#}");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_multipart_form_with_a_file_is_an_upload() {
+    let t = spawn(Options::default()).await;
+    let body = format!(
+        "--XB\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nnot a file\r\n\
+         --XB\r\nContent-Disposition: form-data; name=\"file\"; filename=\"rules.md\"\r\n\
+         Content-Type: text/markdown\r\n\r\n{HOUSE_RULES}\r\n--XB--\r\n"
+    );
+    let (status, up) = t.upload_file("ignored.txt", "multipart/form-data; boundary=XB", &body).await;
+    assert_eq!(status, 200, "{up:#}");
+    assert_eq!(guest_proposal(&up)["origin"].as_str().map(|o| o.starts_with("rules.md")), Some(true), "{up:#}");
+    let (status, err) = t.upload_file("x", "multipart/form-data; boundary=XB", "--XB--\r\n").await;
+    assert_eq!(status, 400, "{err:#}");
     t.stop().await;
 }

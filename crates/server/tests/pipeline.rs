@@ -223,7 +223,9 @@ async fn messages_inside_the_llm_interval_are_deferred_and_handled_together() {
 async fn emergencies_are_top_priority_escalate_and_get_a_safety_reply() {
     let t = spawn(Options::default()).await;
     let (_, ack) = t.text("+19025550109", "there is SMOKE coming out of the projector in bay 2").await;
-    let th = t.settled(thread_id(&ack), 1).await;
+    t.settled(thread_id(&ack), 1).await;
+    // The safety reply is recorded after the decision: wait for it too.
+    let th = t.wait_thread(thread_id(&ack), |th| !outbound(th).is_empty()).await;
     assert_eq!(th["priority"], "emergency");
     assert_eq!(last_decision(&th)["reason"], "emergency");
     assert!(outbound(&th)[0].contains("911"));

@@ -44,14 +44,19 @@ pub struct UploadQuery {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Pasted {
+    /// `filename` in DESIGN §4.
+    #[serde(alias = "filename")]
     name: Option<String>,
     format: Option<String>,
+    /// `content` in DESIGN §4.
+    #[serde(alias = "content")]
     text: String,
 }
 
-/// The document: pasted text as `{"name"?, "format"?, "text"}`, or a file's
-/// bytes with `?name=FILE` (format from `?format=`, the name's extension or
-/// the `Content-Type`).
+/// The document: pasted text as `{"name"?, "format"?, "text"}` (or
+/// `{"filename", "content"}`), a `multipart/form-data` form with one file,
+/// or a file's bytes with `?name=FILE` (format from `?format=`, the name's
+/// extension or the `Content-Type`).
 pub async fn upload(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
@@ -62,7 +67,13 @@ pub async fn upload(
     let body = body?;
     let content_type = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    let (name, format, text) = if q.name.is_none() && mime == "application/json" {
+    let (name, format, text) = if mime == "multipart/form-data" {
+        let (name, part_mime, bytes) = first_file(content_type, body).await?;
+        let format = pick_format(q.format.as_deref(), &name, &part_mime)?;
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| ApiError::BadRequest("the document must be UTF-8 text".into()))?;
+        (name, format, text)
+    } else if q.name.is_none() && mime == "application/json" {
         let p: Pasted = serde_json::from_slice(&body)
             .map_err(|e| ApiError::BadRequest(format!("expected {{\"text\": …}} (or a file with ?name=): {e}")))?;
         let name = p.name.unwrap_or_else(|| "pasted text".into());
@@ -79,7 +90,27 @@ pub async fn upload(
         return Err(ApiError::BadRequest("the document is empty".into()));
     }
     let out = knowledge::upload(&app, &name, format, &text, API_ACTOR).await?;
-    Ok(Json(json!({"proposals": out.proposals, "problems": out.problems, "claude_jobs": out.claude_jobs})))
+    // `proposals` is the list of ids (DESIGN §4); `drafts` says what each is.
+    let ids: Vec<&Value> = out.proposals.iter().map(|p| &p["id"]).collect();
+    Ok(Json(
+        json!({"proposals": ids, "drafts": out.proposals, "problems": out.problems, "claude_jobs": out.claude_jobs}),
+    ))
+}
+
+/// The first file of a multipart form: (file name, its content type, bytes).
+async fn first_file(content_type: &str, body: Bytes) -> Result<(String, String, Bytes), ApiError> {
+    let bad = |e: multer::Error| ApiError::BadRequest(format!("multipart form: {e}"));
+    let boundary = multer::parse_boundary(content_type).map_err(bad)?;
+    let stream = futures_util::stream::once(async move { Ok::<Bytes, std::convert::Infallible>(body) });
+    let mut form = multer::Multipart::new(stream, boundary);
+    while let Some(field) = form.next_field().await.map_err(bad)? {
+        let Some(name) = field.file_name().map(str::to_owned) else {
+            continue;
+        };
+        let mime = field.content_type().map(|m| m.essence_str().to_owned()).unwrap_or_default();
+        return Ok((name, mime, field.bytes().await.map_err(bad)?));
+    }
+    Err(ApiError::BadRequest("multipart form: no file in it".into()))
 }
 
 fn pick_format(explicit: Option<&str>, name: &str, mime: &str) -> Result<Format, ApiError> {
@@ -210,7 +241,7 @@ pub async fn sops(State(app): State<Arc<App>>) -> Result<Json<Value>, ApiError> 
         .map(|v| {
             let m = metrics.iter().find(|m| m.sop_id == v.sop_id);
             json!({
-                "id": v.sop_id, "title": v.body["title"], "category": v.body["category"], "version": v.version,
+                "id": v.sop_id, "title": v.body["title"], "category": v.body["category"], "status": v.status, "version": v.version,
                 "source": v.source, "approved_by": v.approved_by,
                 "metrics": {
                     "times_used": m.map_or(0, |m| m.times_used),

@@ -57,6 +57,11 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/knowledge/proposals/{id}/accept", post(knowledge::accept))
         .route("/knowledge/proposals/{id}/reject", post(knowledge::reject))
         .route("/knowledge/changes", get(knowledge::changes))
+        // The names of DESIGN §4 for the same review queue.
+        .route("/sop-proposals", get(knowledge::proposals))
+        .route("/sop-proposals/{id}", get(knowledge::proposal))
+        .route("/sop-proposals/{id}/approve", post(knowledge::accept))
+        .route("/sop-proposals/{id}/reject", post(knowledge::reject))
         .route("/sops", get(knowledge::sops))
         .route("/sops/{id}", get(knowledge::sop))
         .route("/sops/{id}/rollback", post(knowledge::rollback))

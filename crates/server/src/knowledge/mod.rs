@@ -109,6 +109,13 @@ pub async fn with_diff(app: &App, p: &Proposal) -> Result<Value, KnowledgeError>
         app.store.sop_versions(&p.sop_id).await?.into_iter().find(|v| v.status == clubos_store::SopStatus::Active);
     let mut v = serde_json::to_value(p).map_err(|e| KnowledgeError::Invalid(e.to_string()))?;
     v["current_version"] = json!(current.as_ref().map(|c| c.version));
+    v["title"] = p.body["title"].clone();
+    // What the proposal does: a new SOP, a new version, or a merge.
+    v["kind"] = json!(match (&p.retires, &current) {
+        (Some(_), _) => "merge",
+        (None, Some(_)) => "change",
+        (None, None) => "new",
+    });
     v["diff"] = diff(current.as_ref().map(|c| &c.body), &p.body);
     Ok(v)
 }
