@@ -124,6 +124,10 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
         if released > 0 {
             tracing::info!(released, "freed queue claims of the previous process");
         }
+        let jobs = b.store.release_review_jobs(now).await?;
+        if jobs > 0 {
+            tracing::info!(jobs, "Claude's interrupted review jobs are queued again");
+        }
     }
     let connectors = Connectors::from_config(&b.config, &b.secrets, b.sandbox)?;
     let bookings = crate::bookings::source(&b.config, &b.secrets)?;

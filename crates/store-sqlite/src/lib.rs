@@ -318,6 +318,9 @@ impl Store for SqliteStore {
     async fn review_job(&self, id: i64) -> Result<Option<ReviewJob>> {
         self.read(move |c| review::job(c, id)).await
     }
+    async fn release_review_jobs(&self, now: Timestamp) -> Result<u64> {
+        self.write(move |c| review::release_running(c, now)).await
+    }
     async fn active_sops(&self) -> Result<Vec<serde_json::Value>> {
         self.read(reads::active_sops).await
     }

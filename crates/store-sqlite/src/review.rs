@@ -112,6 +112,14 @@ pub(crate) fn retry(c: &Connection, id: i64, next_at: Timestamp, error: &str) ->
     existing(c, id)
 }
 
+pub(crate) fn release_running(c: &Connection, now: Timestamp) -> Result<u64> {
+    c.prepare_cached("UPDATE review_jobs SET status = 'queued', next_at = ?1 WHERE status = 'running'")
+        .map_err(sql_err)?
+        .execute(params![ms(now)])
+        .map(|n| n as u64)
+        .map_err(sql_err)
+}
+
 pub(crate) fn waiting(c: &Connection) -> Result<u64> {
     c.prepare_cached("SELECT COUNT(*) FROM review_jobs WHERE status IN ('queued', 'running')")
         .map_err(sql_err)?

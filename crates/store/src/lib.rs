@@ -196,6 +196,10 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Jobs waiting: queued or running.
     async fn review_waiting(&self) -> Result<u64>;
     async fn review_job(&self, id: i64) -> Result<Option<ReviewJob>>;
+    /// Hands every running job back to the queue, due at `now` (a
+    /// single-process backend at start-up: the previous process is gone).
+    /// Returns how many.
+    async fn release_review_jobs(&self, now: Timestamp) -> Result<u64>;
 
     // ---- SOPs ----
 

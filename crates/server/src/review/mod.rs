@@ -110,7 +110,8 @@ pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
         }
         let step = tokio::select! {
             s = step(&app, &claude, &mut outage) => s,
-            // A call in flight is abandoned; its job runs again when the lease ends.
+            // A call in flight is abandoned; its job runs again at the next
+            // start (SQLite) or when the lease ends.
             _ = shutdown.changed() => return,
         };
         let pause = match step {
