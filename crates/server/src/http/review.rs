@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::threads::API_ACTOR;
 use super::{ApiError, Body};
 use crate::app::App;
-use crate::review::{FlagError, queue_feedback};
+use crate::review::queue_feedback;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -28,11 +28,6 @@ pub async fn flag(
     Body(b): Body<FlagBody>,
 ) -> Result<Json<Value>, ApiError> {
     let id = id.map(|Path(id)| id).map_err(|_| ApiError::BadRequest("thread id must be a number".into()))?;
-    let (job, sop_id) = queue_feedback(&app, id, &b.note, API_ACTOR).await.map_err(|e| match e {
-        FlagError::Invalid(m) => ApiError::BadRequest(m),
-        FlagError::NotFound(m) => ApiError::NotFound(m),
-        FlagError::Conflict(m) => ApiError::Conflict(m),
-        FlagError::Store(e) => e.into(),
-    })?;
+    let (job, sop_id) = queue_feedback(&app, id, &b.note, API_ACTOR).await?;
     Ok(Json(json!({"thread_id": id, "sop_id": sop_id, "job": job, "status": "queued"})))
 }

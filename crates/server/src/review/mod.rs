@@ -30,7 +30,7 @@ use jiff::SignedDuration;
 use tokio::sync::{Notify, watch};
 
 pub use jobs::CLAUDE;
-pub use queue::{FlagError, MAX_NOTE_CHARS, MAX_PART_CHARS, overlapping, queue_feedback, queue_review, queue_upload};
+pub use queue::{MAX_NOTE_CHARS, MAX_PART_CHARS, overlapping, queue_feedback, queue_review, queue_upload};
 
 use crate::app::App;
 

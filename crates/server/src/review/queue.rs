@@ -12,6 +12,7 @@ use serde_json::json;
 
 use super::jobs::{FeedbackJob, ReviewPayload, StructureJob};
 use crate::app::App;
+use crate::knowledge::KnowledgeError;
 
 /// Largest part of a document sent in one structure call (characters).
 pub const MAX_PART_CHARS: usize = 16_000;
@@ -107,28 +108,20 @@ pub fn overlapping(sop: &Sop, active: &[Sop]) -> Vec<Sop> {
     scored.into_iter().take(MAX_OVERLAPPING).map(|(_, o)| o.clone()).collect()
 }
 
-/// Why a flag was not queued.
-#[derive(Debug, thiserror::Error)]
-pub enum FlagError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0}")]
-    NotFound(String),
-    #[error("{0}")]
-    Conflict(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// An operator flags a thread's outcome: Claude is asked for a change to
 /// the SOP its last applied decision named. Returns (job id, SOP id).
-pub async fn queue_feedback(app: &App, thread_id: i64, note: &str, actor: &str) -> Result<(i64, String), FlagError> {
+pub async fn queue_feedback(
+    app: &App,
+    thread_id: i64,
+    note: &str,
+    actor: &str,
+) -> Result<(i64, String), KnowledgeError> {
     let note = note.trim();
     if note.is_empty() || note.chars().count() > MAX_NOTE_CHARS {
-        return Err(FlagError::Invalid(format!("note: say what went wrong, 1 to {MAX_NOTE_CHARS} characters")));
+        return Err(KnowledgeError::Invalid(format!("note: say what went wrong, 1 to {MAX_NOTE_CHARS} characters")));
     }
     if !app.review.enabled() {
-        return Err(FlagError::Conflict(
+        return Err(KnowledgeError::Conflict(
             "Claude is not configured ([llm.anthropic]); edit the SOP through the knowledge API instead".into(),
         ));
     }
@@ -136,9 +129,9 @@ pub async fn queue_feedback(app: &App, thread_id: i64, note: &str, actor: &str) 
         .store
         .thread(thread_id)
         .await?
-        .ok_or_else(|| FlagError::NotFound(format!("thread {thread_id} not found")))?;
+        .ok_or_else(|| KnowledgeError::NotFound(format!("thread {thread_id} not found")))?;
     let decision = detail.decisions.iter().rev().find(|d| d.matched_sop.is_some()).ok_or_else(|| {
-        FlagError::Conflict(format!("no decision of thread {thread_id} names an SOP; there is no SOP to change"))
+        KnowledgeError::Conflict(format!("no decision of thread {thread_id} names an SOP; there is no SOP to change"))
     })?;
     let sop_id = decision.matched_sop.clone().unwrap_or_default();
     let mut said = format!("{}", decision.verdict);
