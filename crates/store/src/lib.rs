@@ -59,8 +59,17 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Hands a claimed thread back.
     async fn release(&self, thread_id: ThreadId, worker: &str, how: Release, now: Timestamp) -> Result<()>;
     /// Drops every claim (a single-process backend at start-up: the previous
-    /// process is gone). Returns how many were released.
+    /// process is gone). Returns how many were released. A shared backend
+    /// (see [`Store::is_shared`]) releases nothing and returns 0: the claims
+    /// may belong to live instances; a dead one's run out with their leases.
     async fn release_all_claims(&self) -> Result<u64>;
+    /// Whether other processes may use this store at the same time (one
+    /// PostgreSQL behind several instances). Start-up then cannot tell a dead
+    /// process's claims and running review jobs from a live one's, so
+    /// `release_all_claims` and `release_review_jobs` release nothing.
+    fn is_shared(&self) -> bool {
+        false
+    }
 
     // ---- the worker ----
 
@@ -198,7 +207,7 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn review_job(&self, id: i64) -> Result<Option<ReviewJob>>;
     /// Hands every running job back to the queue, due at `now` (a
     /// single-process backend at start-up: the previous process is gone).
-    /// Returns how many.
+    /// Returns how many; always 0 for a shared backend ([`Store::is_shared`]).
     async fn release_review_jobs(&self, now: Timestamp) -> Result<u64>;
 
     // ---- SOPs ----

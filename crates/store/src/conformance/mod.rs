@@ -166,7 +166,9 @@ async fn queue_order_and_leases(s: &impl Store) {
     // Done removes; defer hides until then.
     s.release(reclaimed.thread_id, "w2", Release::Done, t(11)).await.unwrap();
     s.release(first, "w1", Release::DeferUntil(t(30)), t(11)).await.unwrap();
-    assert_eq!(s.release_all_claims().await.unwrap(), 3);
+    // A single process frees its predecessor's claims at start-up; a shared
+    // store cannot tell them from a live instance's (these run out anyway).
+    assert_eq!(s.release_all_claims().await.unwrap(), if s.is_shared() { 0 } else { 3 });
     let mut later = Vec::new();
     while let Some(c) = s.claim("w3", t(12), lease).await.unwrap() {
         later.push(ids[&c.thread_id]);

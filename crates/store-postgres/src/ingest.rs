@@ -1,0 +1,233 @@
+//! Ingest (dedupe, thread join, message, enqueue) and the priority queue:
+//! claims with leases, release, deferral — safe with several instances on
+//! one database.
+
+use clubos_domain::{Priority, ThreadStatus};
+use clubos_store::{Claim, Ingested, NewInbound, Release, Result, Severity, ThreadId};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::convert::{Tx, exec, get, lock, parse, priority, priority_rank, query_one, query_opt, small};
+use crate::reads::notify_tx;
+
+/// Rank of an emergency in the queue (the SQL below un-defers on it).
+const EMERGENCY: i64 = Priority::Emergency.rank() as i64;
+/// Statuses whose thread a new message cannot join.
+const CLOSED: &str = "('resolved', 'timeout', 'merged')";
+/// Statuses of a thread a human owns: joined whatever its age, so a customer
+/// a human is handling never lands in a fresh AI thread.
+const HUMAN: &str = "('escalated', 'in_progress', 'manual_override', 'awaiting_human')";
+
+pub(crate) async fn ingest(tx: &Tx<'_>, m: &NewInbound) -> Result<Ingested> {
+    let keys: Vec<String> = [
+        Some(format!("event:{}", m.event_id)),
+        m.delivery_id.as_ref().map(|d| format!("delivery:{d}")),
+        Some(format!("message:{}", m.message_id)),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    // The keys' primary key decides between two instances that got the same
+    // delivery: the second waits for the first to commit, then finds its keys.
+    // Any key seen before makes the whole delivery a duplicate; the caller
+    // rolls back, so a duplicate leaves no trace.
+    let inserted = exec(
+        tx,
+        "INSERT INTO webhook_keys (key, received_at) SELECT DISTINCT k, $2::timestamptz FROM unnest($1::text[]) AS k
+         ON CONFLICT (key) DO NOTHING",
+        &[&keys, &m.received_at],
+    )
+    .await?;
+    let distinct = keys.iter().collect::<std::collections::HashSet<_>>().len() as u64;
+    if inserted < distinct {
+        return Ok(Ingested::Duplicate);
+    }
+    let phone = m.from.as_str();
+    let location = m.location.as_str();
+    // One customer's messages at a location join threads one at a time, so two
+    // instances never open two threads for one conversation.
+    lock(tx, &format!("thread:{phone}:{location}")).await?;
+    let since = m.received_at - m.join_window;
+    let open = query_opt(
+        tx,
+        &format!(
+            "SELECT id, status, priority FROM threads
+             WHERE customer_phone = $1 AND location = $2 AND status NOT IN {CLOSED}
+               AND (updated_at >= $3 OR status IN {HUMAN})
+             ORDER BY updated_at DESC LIMIT 1"
+        ),
+        &[&phone, &location, &since],
+    )
+    .await?;
+    let rank = priority_rank(m.priority);
+    let (thread_id, new_thread): (ThreadId, bool) = match open {
+        Some(row) => {
+            let id: ThreadId = get(&row, 0)?;
+            let status: ThreadStatus = parse(get(&row, 1)?)?;
+            let old_rank: i64 = get(&row, 2)?;
+            // A thread the AI had answered is reopened for the AI; one a human
+            // owns stays with the human.
+            let next = if status.is_human_owned() || status == ThreadStatus::AwaitingHuman {
+                status
+            } else {
+                ThreadStatus::AwaitingAi
+            };
+            exec(
+                tx,
+                "UPDATE threads SET status = $2, priority = $3, updated_at = $4, last_inbound_at = $4 WHERE id = $1",
+                &[&id, &next.as_str(), &rank.min(old_rank), &m.received_at],
+            )
+            .await?;
+            (id, false)
+        }
+        None => {
+            let row = query_one(
+                tx,
+                "INSERT INTO threads (customer_phone, location, status, priority, created_at, updated_at,
+                    last_inbound_at, correlation_id)
+                 VALUES ($1, $2, 'awaiting_ai', $3, $4, $4, $4, $5) RETURNING id",
+                &[&phone, &location, &rank, &m.received_at, &m.correlation_id],
+            )
+            .await?;
+            (get(&row, 0)?, true)
+        }
+    };
+    let row = query_one(
+        tx,
+        "INSERT INTO messages (thread_id, direction, body, at, author, external_id)
+         VALUES ($1, 'inbound', $2, $3, 'customer', $4) RETURNING id",
+        &[&thread_id, &m.body, &m.received_at, &m.message_id],
+    )
+    .await?;
+    let message_id: i64 = get(&row, 0)?;
+    // One queue item per thread. A new message marks it dirty so the worker
+    // looks again; a deferred item stays deferred (its messages are handled
+    // together) unless this message is an emergency.
+    exec(
+        tx,
+        "INSERT INTO queue (thread_id, priority, enqueued_at, available_at, dirty) VALUES ($1, $2, $3, $3, true)
+         ON CONFLICT (thread_id) DO UPDATE SET
+            dirty = true,
+            priority = least(queue.priority, excluded.priority),
+            available_at = CASE WHEN excluded.priority = $4
+                THEN least(queue.available_at, excluded.available_at) ELSE queue.available_at END",
+        &[&thread_id, &rank, &m.received_at, &EMERGENCY],
+    )
+    .await?;
+    // Counting stops just past the limit: the check costs the same with a
+    // backlog of 100 or of 100,000 (the exact depth is `queue_depth`).
+    let depth = bounded_depth(tx, m.received_at, m.queue_max.saturating_add(1)).await?;
+    if depth > m.queue_max {
+        notify_tx(
+            tx,
+            &clubos_store::NewNotification {
+                kind: "queue_overflow".into(),
+                severity: Severity::Critical,
+                thread_id: None,
+                title: "Message queue is backing up".into(),
+                body: format!(
+                    "{depth} threads are waiting (limit {}). Nothing is dropped; replies are delayed.",
+                    m.queue_max
+                ),
+                dedupe_key: Some("queue_overflow".into()),
+            },
+            m.received_at,
+        )
+        .await?;
+    }
+    Ok(Ingested::Stored { thread_id, message_id, new_thread, queue_depth: depth })
+}
+
+async fn bounded_depth(tx: &Tx<'_>, now: Timestamp, cap: u64) -> Result<u64> {
+    let cap = i64::try_from(cap).unwrap_or(i64::MAX);
+    let row = query_one(
+        tx,
+        "SELECT count(*) FROM (SELECT 1 FROM queue WHERE claimed_by IS NULL OR lease_until < $1 LIMIT $2) AS q",
+        &[&now, &cap],
+    )
+    .await?;
+    Ok(get::<i64>(&row, 0)?.max(0) as u64)
+}
+
+pub(crate) async fn queue_depth(tx: &Tx<'_>, now: Timestamp) -> Result<u64> {
+    let row = query_one(tx, "SELECT count(*) FROM queue WHERE claimed_by IS NULL OR lease_until < $1", &[&now]).await?;
+    Ok(get::<i64>(&row, 0)?.max(0) as u64)
+}
+
+/// The next due item, highest priority first and FIFO within a priority.
+/// `SKIP LOCKED`: an item another instance is claiming right now is passed
+/// over, not waited for; a claimed item under a live lease is not due.
+pub(crate) async fn claim(tx: &Tx<'_>, worker: &str, now: Timestamp, lease: SignedDuration) -> Result<Option<Claim>> {
+    let lease_until = now + lease;
+    let row = query_opt(
+        tx,
+        "WITH next AS (
+            SELECT thread_id FROM queue
+            WHERE available_at <= $1 AND (claimed_by IS NULL OR lease_until < $1)
+            ORDER BY priority, enqueued_at, thread_id
+            LIMIT 1 FOR UPDATE SKIP LOCKED)
+         UPDATE queue SET claimed_by = $2, lease_until = $3, dirty = false, attempts = queue.attempts + 1
+         FROM next WHERE queue.thread_id = next.thread_id
+         RETURNING queue.thread_id, queue.priority, queue.enqueued_at, queue.attempts",
+        &[&now, &worker, &lease_until],
+    )
+    .await?;
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    Ok(Some(Claim {
+        thread_id: get(&row, 0)?,
+        priority: priority(get(&row, 1)?)?,
+        enqueued_at: get(&row, 2)?,
+        lease_until,
+        attempts: small(get(&row, 3)?)?,
+    }))
+}
+
+pub(crate) async fn renew(tx: &Tx<'_>, thread_id: ThreadId, worker: &str, until: Timestamp) -> Result<bool> {
+    let n = exec(
+        tx,
+        "UPDATE queue SET lease_until = $3 WHERE thread_id = $1 AND claimed_by = $2",
+        &[&thread_id, &worker, &until],
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+pub(crate) async fn release(
+    tx: &Tx<'_>,
+    thread_id: ThreadId,
+    worker: &str,
+    how: Release,
+    now: Timestamp,
+) -> Result<()> {
+    match how {
+        Release::Done => {
+            let deleted = exec(
+                tx,
+                "DELETE FROM queue WHERE thread_id = $1 AND claimed_by = $2 AND NOT dirty",
+                &[&thread_id, &worker],
+            )
+            .await?;
+            if deleted == 0 {
+                // New messages arrived while we worked: hand the item back.
+                exec(
+                    tx,
+                    "UPDATE queue SET claimed_by = NULL, lease_until = NULL, available_at = least(available_at, $3)
+                     WHERE thread_id = $1 AND claimed_by = $2",
+                    &[&thread_id, &worker, &now],
+                )
+                .await?;
+            }
+        }
+        Release::DeferUntil(until) => {
+            exec(
+                tx,
+                "UPDATE queue SET claimed_by = NULL, lease_until = NULL, available_at = $3
+                 WHERE thread_id = $1 AND claimed_by = $2",
+                &[&thread_id, &worker, &until],
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
