@@ -21,7 +21,7 @@ pub async fn run(config_path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
         secrets.api_token = Some(Secret::new(random_token()));
     }
     let token = secrets.api_token.clone();
-    let store = open_store(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = open_store(&config, &secrets).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let listen = config.server.listen;
     let demo = config.is_demo();
     let db = format!("{:?}", config.server.database_url);

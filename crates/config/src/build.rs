@@ -123,10 +123,21 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         }
     }
 
+    let mut server = raw.server;
+    if let Some(ca) = &server.database_ca_file {
+        if ca.as_os_str().is_empty() {
+            return Err(bad("server.database_ca_file", "must not be empty".into()));
+        }
+        let path = dir.join(ca);
+        if !path.is_file() {
+            return Err(bad("server.database_ca_file", format!("no such file: {}", path.display())));
+        }
+        server.database_ca_file = Some(path);
+    }
     let locations = raw.locations.into_iter().enumerate().map(|(i, l)| l.build(file, i)).collect::<Result<_, _>>()?;
     let config = Config {
         file: Some(file.to_owned()),
-        server: raw.server,
+        server,
         agent,
         autonomy,
         limits,

@@ -26,6 +26,12 @@ pub struct ServerConfig {
     pub api_token_env: EnvVar,
     /// SQLite only; ignored for Postgres.
     pub sqlite_synchronous: SqliteSynchronous,
+    /// PostgreSQL only: connections in each instance's pool (1 to 1000).
+    pub database_pool_size: u32,
+    /// PostgreSQL only: PEM file of the CA that signed the database's
+    /// certificate, resolved against the config file's directory. With it
+    /// the certificate chain is checked (as libpq's `sslrootcert`).
+    pub database_ca_file: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -36,6 +42,8 @@ impl Default for ServerConfig {
             database_password_env: None,
             api_token_env: EnvVar::known("CLUBOS_API_TOKEN"),
             sqlite_synchronous: SqliteSynchronous::Normal,
+            database_pool_size: 10,
+            database_ca_file: None,
         }
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::Config;
 use crate::error::ConfigError;
 use crate::sections::TimeRules;
-use crate::values::{ConnectorMode, LlmChoice};
+use crate::values::{ConnectorMode, DatabaseUrl, LlmChoice};
 
 type Result<T = ()> = std::result::Result<T, ConfigError>;
 
@@ -22,6 +22,7 @@ impl Config {
         let bad = |key: String, why: String| Err(ConfigError::at(&file, key, why));
         self.validate_locations(&file)?;
         self.validate_connectors(&file)?;
+        self.validate_database(&file)?;
 
         let a = &self.agent;
         if !(1..=600).contains(&a.llm_timeout_seconds) {
@@ -80,6 +81,18 @@ impl Config {
                 "notify.sms".into(),
                 "sends through OpenPhone, but [connectors.openphone] is not configured".into(),
             );
+        }
+        Ok(())
+    }
+
+    fn validate_database(&self, file: &Path) -> Result {
+        let s = &self.server;
+        let postgres = matches!(s.database_url, DatabaseUrl::Postgres(_));
+        if !(1..=1000).contains(&s.database_pool_size) {
+            return Err(ConfigError::at(file, "server.database_pool_size", "must be from 1 to 1000"));
+        }
+        if s.database_ca_file.is_some() && !postgres {
+            return Err(ConfigError::at(file, "server.database_ca_file", "applies to a postgres:// database only"));
         }
         Ok(())
     }

@@ -140,6 +140,12 @@ impl DatabaseUrl {
                         `server.database_password_env`"
                 .into());
         }
+        const SSLMODES: [&str; 5] = ["disable", "prefer", "require", "verify-ca", "verify-full"];
+        if let Some(mode) = query.split('&').find_map(|p| p.strip_prefix("sslmode="))
+            && !SSLMODES.contains(&mode)
+        {
+            return Err(format!("has sslmode={mode}; use one of {}", SSLMODES.join(", ")));
+        }
         let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
         if host.is_empty() && !query.contains("host=") {
             return Err("has no host, such as postgres://clubos@db.internal/clubos".into());
@@ -309,6 +315,7 @@ mod tests {
         assert_eq!(p("sqlite::memory:"), Ok(DatabaseUrl::SqliteMemory));
         assert!(matches!(p("postgres://clubos@db/clubos"), Ok(DatabaseUrl::Postgres(_))));
         assert!(matches!(p("postgresql://db:5432/clubos"), Ok(DatabaseUrl::Postgres(_))));
+        assert!(matches!(p("postgres://db/x?sslmode=verify-full"), Ok(DatabaseUrl::Postgres(_))));
         for bad in [
             "sqlite://",
             "mysql://x",
@@ -316,6 +323,7 @@ mod tests {
             "postgres://db/x?password=pw",
             "postgres:///x",
             "sqlite://x.db?mode=rwc",
+            "postgres://db/x?sslmode=allow",
         ] {
             let e = p(bad).unwrap_err();
             assert!(!e.contains("pw@"), "{e}");

@@ -9,6 +9,7 @@ use clubos_config::{Config, DatabaseUrl, Secrets, SqliteSynchronous};
 use clubos_connectors::sandbox::Sandbox;
 use clubos_domain::{ActionOutcome, AutonomyProfile, ReasonCode, ThreadStatus};
 use clubos_store::{Escalation, NewNotification, Severity, Store, ThreadUpdate};
+use clubos_store_postgres::{PgOptions, PostgresStore};
 use clubos_store_sqlite::{SqliteStore, Synchronous};
 use serde_json::json;
 
@@ -21,8 +22,8 @@ use crate::http::admin_setting_key;
 pub enum BootError {
     #[error("database: {0}")]
     Store(#[from] clubos_store::StoreError),
-    #[error("server.database_url: PostgreSQL is not supported by this build yet; use sqlite://PATH")]
-    PostgresUnsupported,
+    #[error("database (PostgreSQL): {0}")]
+    Postgres(#[from] clubos_store_postgres::PgError),
     #[error("SOPs: {0}")]
     Sops(String),
     #[error(transparent)]
@@ -33,8 +34,10 @@ pub enum BootError {
     Llm(String),
 }
 
-/// Opens the configured database (creating and migrating it).
-pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, BootError> {
+/// Opens the configured database (creating and migrating it): the one place
+/// where the backend is chosen. PostgreSQL takes its password from
+/// `server.database_password_env` (never from the URL).
+pub async fn open_store(config: &Config, secrets: &Secrets) -> Result<Arc<dyn Store>, BootError> {
     let sync = match config.server.sqlite_synchronous {
         SqliteSynchronous::Full => Synchronous::Full,
         _ => Synchronous::Normal,
@@ -42,7 +45,15 @@ pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, BootError> {
     match &config.server.database_url {
         DatabaseUrl::Sqlite(path) => Ok(Arc::new(SqliteStore::open(path, sync)?)),
         DatabaseUrl::SqliteMemory => Ok(Arc::new(SqliteStore::open_in_memory()?)),
-        DatabaseUrl::Postgres(_) => Err(BootError::PostgresUnsupported),
+        DatabaseUrl::Postgres(url) => {
+            let options = PgOptions {
+                max_connections: config.server.database_pool_size.try_into().unwrap_or(usize::MAX),
+                password: secrets.database_password.as_ref().map(|p| p.expose().to_owned()),
+                ca_file: config.server.database_ca_file.clone(),
+                ..PgOptions::default()
+            };
+            Ok(Arc::new(PostgresStore::connect(url, options).await?))
+        }
     }
 }
 
@@ -118,8 +129,9 @@ pub async fn start(b: Boot) -> Result<Arc<App>, BootError> {
     };
     // One process per SQLite database: claims left by a previous process
     // are dead, so free them now instead of waiting out their leases. (A
-    // shared database must not do this: other instances may be alive.)
-    if matches!(b.config.server.database_url, DatabaseUrl::Sqlite(_) | DatabaseUrl::SqliteMemory) {
+    // shared database must not do this: other instances may be alive; their
+    // claims and review jobs are taken over when their leases run out.)
+    if !b.store.is_shared() {
         let released = b.store.release_all_claims().await?;
         if released > 0 {
             tracing::info!(released, "freed queue claims of the previous process");

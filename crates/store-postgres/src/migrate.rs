@@ -99,4 +99,80 @@ mod tests {
         assert_eq!(checksum(""), "cbf29ce484222325");
         assert_eq!(checksum("a"), "af63dc4c8601ec8c");
     }
+
+    /// Every variant the domain knows is allowed by the schema's CHECKs: a
+    /// new variant needs a migration that widens its constraint.
+    #[tokio::test]
+    async fn every_domain_variant_passes_the_checks() {
+        use clubos_domain::{ActionKind, ActionOutcome, BookingStatus, Category, ReasonCode, ThreadStatus, Verdict};
+        use clubos_store::{ChangeKind, ProposalStatus, ReviewKind, ReviewStatus, Severity, SopStatus};
+
+        let Some(url) = crate::testing::database_url("every_domain_variant_passes_the_checks") else {
+            return;
+        };
+        let schema = crate::testing::schema_name();
+        crate::testing::create_schema(&url, &schema).await.unwrap();
+        let store = crate::testing::open(&url, &schema, 1).await.unwrap();
+        let mut conn = store.pool.get().await.unwrap();
+        assert_eq!(migrate(&mut conn).await.unwrap(), 0, "migrated once");
+        fn strs<T: Copy>(all: &[T], f: fn(T) -> &'static str) -> Vec<&'static str> {
+            all.iter().map(|v| f(*v)).collect()
+        }
+        let action_statuses: Vec<&str> =
+            std::iter::once("pending").chain(strs(ActionOutcome::ALL, ActionOutcome::as_str)).collect();
+        let checks: Vec<(&str, Vec<&str>)> = vec![
+            ("threads_status_known", strs(ThreadStatus::ALL, ThreadStatus::as_str)),
+            ("threads_category_known", strs(Category::ALL, Category::as_str)),
+            ("decisions_category_known", strs(Category::ALL, Category::as_str)),
+            ("threads_reason_known", strs(ReasonCode::ALL, ReasonCode::as_str)),
+            ("decisions_reason_known", strs(ReasonCode::ALL, ReasonCode::as_str)),
+            ("decisions_verdict_known", strs(Verdict::ALL, Verdict::as_str)),
+            ("bookings_status_known", strs(BookingStatus::ALL, BookingStatus::as_str)),
+            ("actions_kind_known", strs(ActionKind::ALL, ActionKind::as_str)),
+            ("actions_status_known", action_statuses),
+            ("actions_trigger_known", vec!["ai", "human"]),
+            (
+                "notifications_severity_known",
+                strs(&[Severity::Info, Severity::Warning, Severity::Critical], Severity::as_str),
+            ),
+            ("sops_status_known", strs(&[SopStatus::Active, SopStatus::Archived], SopStatus::as_str)),
+            (
+                "sop_proposals_status_known",
+                strs(
+                    &[ProposalStatus::Pending, ProposalStatus::Accepted, ProposalStatus::Rejected],
+                    ProposalStatus::as_str,
+                ),
+            ),
+            (
+                "sop_changes_kind_known",
+                strs(&[ChangeKind::Approve, ChangeKind::Rollback, ChangeKind::Archive], ChangeKind::as_str),
+            ),
+            (
+                "review_jobs_kind_known",
+                strs(&[ReviewKind::Structure, ReviewKind::Review, ReviewKind::Feedback], ReviewKind::as_str),
+            ),
+            (
+                "review_jobs_status_known",
+                strs(
+                    &[ReviewStatus::Queued, ReviewStatus::Running, ReviewStatus::Done, ReviewStatus::Failed],
+                    ReviewStatus::as_str,
+                ),
+            ),
+        ];
+        for (name, values) in checks {
+            let row = conn
+                .query_one(
+                    "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = $1 AND connamespace = $2::text::regnamespace",
+                    &[&name, &schema],
+                )
+                .await
+                .unwrap();
+            let def: String = row.get(0);
+            for v in values {
+                assert!(def.contains(&format!("'{v}'")), "{name} does not allow `{v}`: {def}");
+            }
+        }
+        drop(conn);
+        crate::testing::drop_schema(&url, &schema).await.unwrap();
+    }
 }

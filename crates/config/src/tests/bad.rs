@@ -15,7 +15,13 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
         (
             with("[server]\nlisten = \"127.0.0.1:8080\"\nport = 8080"),
             "server.port",
-            "unknown key; expected one of `listen`, `database_url`, `database_password_env`, `api_token_env`, `sqlite_synchronous`",
+            "unknown key; expected one of `listen`, `database_url`, `database_password_env`, `api_token_env`, `sqlite_synchronous`, `database_pool_size`, `database_ca_file`",
+        ),
+        (with("[server]\ndatabase_pool_size = 0"), "server.database_pool_size", "must be from 1 to 1000"),
+        (
+            with("[server]\ndatabase_url = \"postgres://db/clubos?sslmode=allow\""),
+            "server.database_url",
+            "has sslmode=allow; use one of disable, prefer, require, verify-ca, verify-full",
         ),
         (
             with("[srever]\nlisten = \"127.0.0.1:8080\""),

@@ -16,6 +16,7 @@ fn the_design_example_loads() {
     assert_eq!(c.server.database_url, DatabaseUrl::Sqlite("clubos.db".into()));
     assert_eq!(c.server.api_token_env.as_str(), "CLUBOS_API_TOKEN");
     assert_eq!(c.server.sqlite_synchronous, SqliteSynchronous::Normal);
+    assert_eq!((c.server.database_pool_size, c.server.database_ca_file.as_ref()), (10, None));
     assert_eq!(c.agent.llm, LlmChoice::Local);
     assert_eq!(c.agent.llm_timeout_seconds, 10);
     assert_eq!(c.agent.workers, 16);
@@ -179,6 +180,8 @@ listen = "[::]:9000"
 database_url = "postgres://clubos@db.internal/clubos"
 database_password_env = "PGPASSWORD"
 sqlite_synchronous = "full"
+database_pool_size = 25
+database_ca_file = "certs/db-ca.pem"
 [agent]
 llm = "openai"
 default_country = 44
@@ -214,7 +217,12 @@ phone_number = "+19025550123"
     assert_eq!(err.key.as_deref(), Some("connectors.unifi_access.ca_file"), "{err}");
     assert!(err.reason.starts_with("no such file: "), "{err}");
     d.write("certs/ca.pem", "-----BEGIN CERTIFICATE-----\n");
+    let err = Config::load(&path).unwrap_err();
+    assert_eq!(err.key.as_deref(), Some("server.database_ca_file"), "{err}");
+    assert!(err.reason.starts_with("no such file: "), "{err}");
+    d.write("certs/db-ca.pem", "-----BEGIN CERTIFICATE-----\n");
     let c = Config::load(&path).unwrap();
+    assert_eq!((c.server.database_pool_size, c.server.database_ca_file.clone()), (25, Some(d.path("certs/db-ca.pem"))));
     let u = c.connectors.unifi_access.as_ref().unwrap();
     assert_eq!(u.ca_file, Some(d.path("certs/ca.pem")));
     assert_eq!(c.server.listen.to_string(), "[::]:9000");

@@ -119,7 +119,7 @@ pub async fn spawn_with(config: Config, dir: tempfile::TempDir, opts: Options) -
     let secrets = config.resolve_secrets(&env).unwrap_or_else(|e| panic!("secrets: {e}"));
     let clock = Arc::new(ManualClock::new(opts.start));
     let sandbox = Sandbox::default();
-    let store = open_store(&config).expect("store");
+    let store = open_store(&config, &secrets).await.expect("store");
     let app = start(Boot {
         config,
         secrets,

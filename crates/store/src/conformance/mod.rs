@@ -199,7 +199,7 @@ async fn new_messages_during_work_keep_the_item(s: &impl Store) {
     assert_eq!(s.claim("w", t(2), lease).await.unwrap().unwrap().priority, Priority::Emergency);
 }
 
-pub(crate) fn decision(tid: ThreadId, msgs: Vec<i64>, actions: Vec<NewAction>) -> NewDecision {
+pub fn decision(tid: ThreadId, msgs: Vec<i64>, actions: Vec<NewAction>) -> NewDecision {
     NewDecision {
         thread_id: tid,
         claim: None,
