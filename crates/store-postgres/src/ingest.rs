@@ -91,11 +91,14 @@ pub(crate) async fn ingest(tx: &Tx<'_>, m: &NewInbound) -> Result<Ingested> {
             (get(&row, 0)?, true)
         }
     };
+    // PostgreSQL text cannot hold NUL: a customer's text with one would be
+    // refused at every retry of the webhook. It is stored as U+FFFD instead.
+    let body = if m.body.contains('\0') { m.body.replace('\0', "\u{FFFD}") } else { m.body.clone() };
     let row = query_one(
         tx,
         "INSERT INTO messages (thread_id, direction, body, at, author, external_id)
          VALUES ($1, 'inbound', $2, $3, 'customer', $4) RETURNING id",
-        &[&thread_id, &m.body, &m.received_at, &m.message_id],
+        &[&thread_id, &body, &m.received_at, &m.message_id],
     )
     .await?;
     let message_id: i64 = get(&row, 0)?;
