@@ -119,6 +119,9 @@ async fn sessions_expire_when_idle() {
     c.clock.advance(SignedDuration::from_hours(7));
     assert_eq!(ops.get("/").await.status, 200, "idle time counts from the last request");
     c.clock.advance(SignedDuration::from_hours(8) + SignedDuration::from_mins(1));
+    use clubos_server::clock::Clock;
+    let (pruned, _) = clubos_server::scheduler::housekeeping(&c.app, c.clock.now()).await.unwrap();
+    assert_eq!(pruned, 1, "the scheduler deletes expired sessions");
     let r = ops.get("/").await;
     assert_eq!((r.status, r.location.as_deref()), (303, Some("/login")), "expired after 8 h idle");
     c.stop().await;

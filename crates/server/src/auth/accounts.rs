@@ -23,7 +23,8 @@ pub enum AccountError {
     Weak(#[from] WeakPassword),
     #[error("unknown location `{0}`; the configured ones are {1}")]
     UnknownLocation(String, String),
-    #[error("an account for {0} already exists")]
+    /// The store's message names the account.
+    #[error("{0}")]
     Exists(String),
     #[error("the current password is wrong")]
     WrongPassword,
