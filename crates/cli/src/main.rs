@@ -5,6 +5,7 @@ mod load;
 mod send;
 mod serve;
 mod sop;
+mod user;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -56,6 +57,9 @@ enum Command {
     /// The knowledge base of a running server.
     #[command(subcommand)]
     Sop(SopCommand),
+    /// Operator console accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Benchmark: drive N signed webhooks through a real server (started as
     /// a child on a temporary SQLite database, or --url) to decisions,
     /// sandbox actions and replies; print throughput and latency percentiles.
@@ -75,6 +79,26 @@ enum BookingsCommand {
         /// Server base URL (default: from the config's listen address).
         #[arg(long)]
         url: Option<String>,
+        #[arg(long, env = "CLUBOS_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Create an account: `clubos user add ops@example.com --role operator
+    /// --location bedford --password-stdin` (no --location: every location).
+    Add {
+        email: String,
+        /// admin, operator or viewer.
+        #[arg(long)]
+        role: String,
+        /// A location the account works at; repeat for several.
+        #[arg(long = "location")]
+        locations: Vec<String>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
         #[arg(long, env = "CLUBOS_CONFIG")]
         config: Option<PathBuf>,
     },
@@ -108,6 +132,8 @@ fn main() -> ExitCode {
         Command::Sop(SopCommand::Import { paths, url, config }) => {
             runtime().and_then(|rt| rt.block_on(sop::import(sop::Args { paths, url, config })))
         }
+        Command::User(UserCommand::Add { email, role, locations, password_stdin, config }) => runtime()
+            .and_then(|rt| rt.block_on(user::add(user::AddArgs { email, role, locations, password_stdin, config }))),
         Command::Bookings(BookingsCommand::Import { file, dry_run, url, config }) => {
             runtime().and_then(|rt| rt.block_on(bookings::import(bookings::Args { file, url, config, dry_run })))
         }

@@ -54,7 +54,20 @@ pub async fn run(config_path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     println!("    cargo run --release -- send{config_arg} --from \"(902) 555-0123\" \"trackman frozen in bay 2\"");
     println!("  Then look at the thread:");
     println!("    curl -s -H \"Authorization: Bearer <token>\" http://{addr}/api/threads");
-    clubos_server::serve(app, listener, shutdown_signal()).await?;
+    match clubos_server::auth::first_run_admin(app.store.as_ref(), app.clock.now()).await {
+        Ok(Some((email, password))) => {
+            // Shown once, on the terminal only (never logged); the first
+            // login must replace it.
+            println!("  Operator console: http://{addr}/  (first run: an admin account was created)");
+            println!("    e-mail: {email}");
+            println!("    one-time password: {password}");
+            println!("    Sign in and set your own password; add accounts with `clubos user add`.");
+        }
+        Ok(None) => println!("  Operator console: http://{addr}/"),
+        Err(e) => anyhow::bail!("creating the first admin account: {e}"),
+    }
+    let console = clubos_console::router(Arc::clone(&app));
+    clubos_server::serve_with(app, listener, console, shutdown_signal()).await?;
     println!("ClubOS stopped.");
     Ok(ExitCode::SUCCESS)
 }

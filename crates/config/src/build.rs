@@ -12,7 +12,9 @@ use crate::Config;
 use crate::bookings::BookingsConfig;
 use crate::error::{ConfigError, ErrorKind};
 use crate::location::RawLocation;
-use crate::sections::{AgentConfig, ConnectorsConfig, LlmConfig, NotifyConfig, ServerConfig, SignalsConfig, TimeRules};
+use crate::sections::{
+    AgentConfig, ConnectorsConfig, ConsoleConfig, LlmConfig, NotifyConfig, ServerConfig, SignalsConfig, TimeRules,
+};
 use crate::values::LlmChoice;
 
 #[derive(Debug, Deserialize)]
@@ -36,6 +38,8 @@ struct RawConfig {
     bookings: BookingsConfig,
     #[serde(default)]
     notify: NotifyConfig,
+    #[serde(default)]
+    console: ConsoleConfig,
     #[serde(default)]
     locations: Vec<RawLocation>,
 }
@@ -147,6 +151,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         connectors,
         bookings: raw.bookings,
         notify: raw.notify,
+        console: raw.console,
         locations,
     };
     config.validate()?;

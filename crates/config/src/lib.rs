@@ -35,8 +35,9 @@ pub use error::{ConfigError, ErrorKind, Position};
 pub use location::{BayConfig, DoorConfig, LocationConfig};
 pub use secrets::{EnvRequirement, Secret, Secrets};
 pub use sections::{
-    AgentConfig, AnthropicConfig, ConnectorsConfig, LlmConfig, ModelPrice, NinjaOneConfig, NotifyConfig, OpenAiConfig,
-    OpenPhoneConfig, ServerConfig, SignalsConfig, SlackConfig, SmsConfig, TimeRules, UnifiAccessConfig, Usd,
+    AgentConfig, AnthropicConfig, ConnectorsConfig, ConsoleConfig, LlmConfig, ModelPrice, NinjaOneConfig, NotifyConfig,
+    OpenAiConfig, OpenPhoneConfig, ServerConfig, SignalsConfig, SlackConfig, SmsConfig, TimeRules, UnifiAccessConfig,
+    Usd,
 };
 pub use summary::{LocationSummary, Summary, check};
 pub use values::{BaseUrl, BookingProvider, ConnectorMode, DatabaseUrl, EnvVar, LlmChoice, SqliteSynchronous};
@@ -60,6 +61,7 @@ pub struct Config {
     pub connectors: ConnectorsConfig,
     pub bookings: BookingsConfig,
     pub notify: NotifyConfig,
+    pub console: ConsoleConfig,
     /// At least one; ids unique.
     pub locations: Vec<LocationConfig>,
 }

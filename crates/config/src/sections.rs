@@ -309,3 +309,35 @@ pub struct SlackConfig {
 pub struct SmsConfig {
     pub on_call_number: PhoneNumber,
 }
+
+/// `[console]`: the operator console's sessions and logins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleConfig {
+    /// Mark the session cookie `Secure` (set it when browsers reach ClubOS
+    /// over HTTPS, directly or through a proxy).
+    pub cookie_secure: bool,
+    /// A session ends after this long without a request (480 = 8 h).
+    pub session_idle_minutes: u32,
+    /// Failed logins per account or client address before a lockout (5).
+    pub login_max_failures: u32,
+    /// How long failures count and a lockout lasts, in minutes (15).
+    pub login_lockout_minutes: u32,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        Self { cookie_secure: false, session_idle_minutes: 480, login_max_failures: 5, login_lockout_minutes: 15 }
+    }
+}
+
+impl ConsoleConfig {
+    pub fn session_idle(&self) -> SignedDuration {
+        SignedDuration::from_mins(i64::from(self.session_idle_minutes))
+    }
+
+    pub fn throttle(&self) -> clubos_domain::Throttle {
+        let m = SignedDuration::from_mins(i64::from(self.login_lockout_minutes));
+        clubos_domain::Throttle { max_failures: self.login_max_failures, window: m, lockout: m }
+    }
+}

@@ -76,6 +76,16 @@ impl Config {
             }
         }
         self.bookings.validate(&file)?;
+        let co = &self.console;
+        if !(5..=10_080).contains(&co.session_idle_minutes) {
+            return bad("console.session_idle_minutes".into(), "must be from 5 to 10080 (a week)".into());
+        }
+        if !(1..=100).contains(&co.login_max_failures) {
+            return bad("console.login_max_failures".into(), "must be from 1 to 100".into());
+        }
+        if !(1..=1440).contains(&co.login_lockout_minutes) {
+            return bad("console.login_lockout_minutes".into(), "must be from 1 to 1440 (a day)".into());
+        }
         if self.notify.sms.is_some() && self.connectors.openphone.is_none() {
             return bad(
                 "notify.sms".into(),

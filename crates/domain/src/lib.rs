@@ -6,6 +6,7 @@
 //! inputs. That is what lets the policy be tested exhaustively and explained
 //! ("View reasoning" shows exactly the checks evaluated here).
 
+pub mod access;
 pub mod autonomy;
 pub mod booking;
 pub mod classification;
@@ -19,7 +20,9 @@ pub mod policy;
 pub mod signals;
 pub mod time;
 pub mod time_rules;
+pub mod trust;
 
+pub use access::{Email, LocationScope, Permission, Role, Throttle};
 pub use autonomy::{AutonomyProfile, CategoryPolicy, ProfileError, Rule};
 pub use booking::{Booking, BookingStatus, CustomerFlag, CustomerFlags};
 pub use classification::{ActionTarget, Classification, Confidence, Proposal, SubIntent};
@@ -36,3 +39,4 @@ pub use policy::{Check, Decision, Evaluation, PlannedAction, PolicyInput, Propos
 pub use signals::{SignalDetector, Signals};
 pub use time::{Clock, LocalTime, TimeWindow};
 pub use time_rules::{ThreadClock, TimeAction, TimeRules};
+pub use trust::{ReviewSample, ReviewVerdict, Suggestion, TrustBar, TrustRecord};

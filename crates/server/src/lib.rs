@@ -5,6 +5,7 @@
 
 pub mod actions;
 pub mod app;
+pub mod auth;
 pub mod bookings;
 pub mod bootstrap;
 pub mod budget;
@@ -14,9 +15,11 @@ pub mod http;
 pub mod knowledge;
 pub mod metrics;
 pub mod notifier;
+pub mod operate;
 pub mod probe;
 pub mod review;
 pub mod scheduler;
+pub mod settings;
 pub mod worker;
 
 use std::future::Future;
@@ -34,6 +37,16 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    serve_with(app, listener, axum::Router::new(), shutdown).await
+}
+
+/// [`serve`] with `extra` routes (the operator console) beside the API.
+pub async fn serve_with(
+    app: Arc<App>,
+    listener: TcpListener,
+    extra: axum::Router<Arc<App>>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let (stop_tx, stop_rx) = watch::channel(false);
     let workers = app.config.agent.workers.max(1) as usize;
     let mut tasks = Vec::with_capacity(workers + 1);
@@ -44,7 +57,7 @@ pub async fn serve(
     tasks.push(tokio::spawn(notifier::run(Arc::clone(&app), stop_rx.clone())));
     tasks.push(tokio::spawn(probe::run(Arc::clone(&app), stop_rx.clone())));
     tasks.push(tokio::spawn(review::run(Arc::clone(&app), stop_rx.clone())));
-    let router = http::router(Arc::clone(&app));
+    let router = http::router_with(Arc::clone(&app), extra);
     // Why no Nagle: an acknowledgement is one small write; the customer's
     // carrier should not wait on a delayed ACK to see it.
     let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
@@ -52,7 +65,9 @@ pub async fn serve(
             tracing::debug!(error = %e, "could not set TCP_NODELAY");
         }
     });
-    let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+    // The client's address reaches handlers (login throttling per address).
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let result = axum::serve(listener, service).with_graceful_shutdown(shutdown).await;
     // Why after the HTTP server: every acknowledged webhook is already in the
     // database, so the workers can stop between claims without losing work.
     let _ = stop_tx.send(true);

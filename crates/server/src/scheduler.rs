@@ -98,11 +98,30 @@ fn applied(r: Result<(), StoreError>) -> Result<bool, StoreError> {
     }
 }
 
+/// How often expired console sessions and old login failures are deleted.
+const HOUSEKEEPING_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
+
+/// Deletes console sessions past their idle expiry and login failures
+/// older than a day (they no longer count toward any lockout).
+pub async fn housekeeping(app: &App, now: Timestamp) -> Result<(u64, u64), StoreError> {
+    let sessions = app.store.prune_sessions(now - app.config.console.session_idle()).await?;
+    let failures = app.store.clear_login_failures(None, Some(now - jiff::SignedDuration::from_hours(24))).await?;
+    Ok((sessions, failures))
+}
+
 /// Runs the rules every few seconds until shutdown.
 pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+    let mut last_housekeeping: Option<Timestamp> = None;
     while !*shutdown.borrow() {
-        if let Err(e) = run_time_rules(&app, app.clock.now()).await {
+        let now = app.clock.now();
+        if let Err(e) = run_time_rules(&app, now).await {
             tracing::error!(error = %e, "time rules failed");
+        }
+        if last_housekeeping.is_none_or(|t| now.duration_since(t) >= HOUSEKEEPING_EVERY) {
+            last_housekeeping = Some(now);
+            if let Err(e) = housekeeping(&app, now).await {
+                tracing::error!(error = %e, "console housekeeping failed");
+            }
         }
         tokio::select! {
             _ = tokio::time::sleep(EVERY) => {}

@@ -2,6 +2,8 @@
 //! migrations, a group-committing writer thread and reader threads (see
 //! [`exec`] for why).
 
+mod accounts;
+mod console;
 mod convert;
 mod delivery;
 mod exec;

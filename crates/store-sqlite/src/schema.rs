@@ -250,6 +250,50 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE sop_proposals ADD COLUMN retires TEXT;
     "#,
+    // 10: console accounts, sessions (by token hash), login failures,
+    // operators' answers to proposals, and decisions by time.
+    r#"
+    CREATE TABLE accounts (
+        id                    INTEGER PRIMARY KEY,
+        email                 TEXT NOT NULL UNIQUE,
+        role                  TEXT NOT NULL,
+        locations             TEXT NOT NULL,
+        password_hash         TEXT NOT NULL,
+        must_change_password  INTEGER NOT NULL,
+        disabled              INTEGER NOT NULL DEFAULT 0,
+        created_at            INTEGER NOT NULL,
+        password_changed_at   INTEGER NOT NULL
+    );
+    CREATE TABLE sessions (
+        token_hash    TEXT PRIMARY KEY,
+        account_id    INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+        csrf_token    TEXT NOT NULL,
+        created_at    INTEGER NOT NULL,
+        last_seen_at  INTEGER NOT NULL
+    );
+    CREATE INDEX sessions_by_account ON sessions(account_id);
+    CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at);
+    CREATE TABLE login_failures (
+        id   INTEGER PRIMARY KEY,
+        key  TEXT NOT NULL,
+        at   INTEGER NOT NULL
+    );
+    CREATE INDEX login_failures_by_key ON login_failures(key, at);
+    CREATE TABLE proposal_reviews (
+        id           INTEGER PRIMARY KEY,
+        decision_id  INTEGER NOT NULL UNIQUE REFERENCES decisions(id),
+        thread_id    INTEGER NOT NULL,
+        location     TEXT NOT NULL,
+        category     TEXT NOT NULL,
+        confidence   REAL NOT NULL,
+        shadow       INTEGER NOT NULL,
+        verdict      TEXT NOT NULL,
+        actor        TEXT NOT NULL,
+        at           INTEGER NOT NULL
+    );
+    CREATE INDEX proposal_reviews_by_at ON proposal_reviews(at);
+    CREATE INDEX decisions_by_at ON decisions(at);
+    "#,
 ];
 
 /// Brings the schema up to date inside one transaction per migration.

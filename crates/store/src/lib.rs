@@ -11,7 +11,9 @@
 //!   records the intent of its actions together, so a crash can never run a
 //!   decision's action twice.
 
+mod accounts;
 pub mod conformance;
+mod console;
 mod delivery;
 mod knowledge;
 mod records;
@@ -22,6 +24,8 @@ use clubos_domain::policy::{Budget, LedgerScope, TokenUsage};
 use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber};
 use jiff::{SignedDuration, Timestamp};
 
+pub use accounts::*;
+pub use console::*;
 pub use delivery::{Channel, Next};
 pub use knowledge::*;
 pub use records::*;
@@ -44,7 +48,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The storage of one deployment.
 #[async_trait]
-pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: AccountStore + ConsoleStore + Send + Sync + std::fmt::Debug + 'static {
     // ---- ingest and queue ----
 
     /// Dedupes, stores the message, joins or opens the thread and enqueues it.

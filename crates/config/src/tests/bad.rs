@@ -26,7 +26,7 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
         (
             with("[srever]\nlisten = \"127.0.0.1:8080\""),
             "srever",
-            "unknown key; expected one of `server`, `agent`, `limits`, `time_rules`, `signals`, `llm`, `connectors`, `bookings`, `notify`, `locations`",
+            "unknown key; expected one of `server`, `agent`, `limits`, `time_rules`, `signals`, `llm`, `connectors`, `bookings`, `notify`, `console`, `locations`",
         ),
         (
             with("[agent]\nworkers = \"two\""),
@@ -34,6 +34,12 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
             "invalid type: string \"two\", expected a whole number ≥ 0",
         ),
         (with("[agent]\nworkers = 0"), "agent.workers", "must be from 1 to 256"),
+        (
+            with("[console]\nsession_idle_minutes = 1"),
+            "console.session_idle_minutes",
+            "must be from 5 to 10080 (a week)",
+        ),
+        (with("[console]\nlogin_max_failures = 0"), "console.login_max_failures", "must be from 1 to 100"),
         (
             with("[[llm.prices]]\nmodel = \"gpt-test\"\ninput_usd_per_million = -1\noutput_usd_per_million = 2"),
             "llm.prices[0].input_usd_per_million",

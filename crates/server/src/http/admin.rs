@@ -14,12 +14,14 @@ use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::threads::API_ACTOR;
+use axum::Extension;
+
 use super::{ApiError, Body};
 use crate::app::App;
+use crate::auth::Actor;
 
 /// Settings key of the autonomy profile set through the API.
-pub const AUTONOMY_SETTING: &str = "autonomy_profile";
+pub use crate::settings::AUTONOMY_SETTING;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -31,6 +33,7 @@ pub struct CustomerBody {
 
 pub async fn put_customer(
     State(app): State<Arc<App>>,
+    Extension(actor): Extension<Actor>,
     Path(phone): Path<String>,
     Body(b): Body<CustomerBody>,
 ) -> Result<Json<Value>, ApiError> {
@@ -49,7 +52,7 @@ pub async fn put_customer(
     let row = app.store.set_customer(&phone, b.name, flags, now).await?;
     app.store
         .audit(
-            API_ACTOR,
+            &actor.name,
             "customer.update",
             &format!("customer:{}", phone.redacted()),
             json!({"flags": row.flags}),
@@ -106,15 +109,15 @@ pub async fn get_autonomy(State(app): State<Arc<App>>) -> Json<Value> {
     Json(app.profile().to_json())
 }
 
-pub async fn put_autonomy(State(app): State<Arc<App>>, body: bytes::Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn put_autonomy(
+    State(app): State<Arc<App>>,
+    Extension(actor): Extension<Actor>,
+    body: bytes::Bytes,
+) -> Result<Json<Value>, ApiError> {
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::BadRequest("body must be UTF-8 JSON".into()))?;
     let profile = AutonomyProfile::from_json(text).map_err(|e| ApiError::BadRequest(e.to_string()))?;
-    let now = app.clock.now();
-    let before = app.profile().to_json();
-    let after = profile.to_json();
-    app.store.put_setting(AUTONOMY_SETTING, &after.to_string(), now).await?;
-    app.store.audit(API_ACTOR, "autonomy.update", "autonomy", json!({"before": before, "after": after}), now).await?;
-    app.set_profile(profile);
+    let grant = actor.grant::<crate::auth::Administer>()?;
+    let after = crate::settings::set_autonomy(&app, &grant, profile, None).await?;
     Ok(Json(after))
 }
 
@@ -140,14 +143,15 @@ pub async fn notifications(State(app): State<Arc<App>>) -> Result<Json<Value>, A
 
 pub async fn ack_notification(
     State(app): State<Arc<App>>,
+    Extension(actor): Extension<Actor>,
     id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let Path(id) = id.map_err(|_| ApiError::BadRequest("notification id must be a number".into()))?;
     let now = app.clock.now();
-    if !app.store.ack_notification(id, API_ACTOR, now).await? {
+    if !app.store.ack_notification(id, &actor.name, now).await? {
         return Err(ApiError::NotFound(format!("notification {id} not found")));
     }
-    app.store.audit(API_ACTOR, "notification.ack", &format!("notification:{id}"), json!({}), now).await?;
+    app.store.audit(&actor.name, "notification.ack", &format!("notification:{id}"), json!({}), now).await?;
     Ok(Json(json!({"id": id, "acked": true})))
 }
 
@@ -162,7 +166,11 @@ pub struct DeviceBody {
 }
 
 /// Makes a sandbox device succeed, fail, hang or go unconfirmed.
-pub async fn sandbox_device(State(app): State<Arc<App>>, Body(b): Body<DeviceBody>) -> Result<Json<Value>, ApiError> {
+pub async fn sandbox_device(
+    State(app): State<Arc<App>>,
+    Extension(actor): Extension<Actor>,
+    Body(b): Body<DeviceBody>,
+) -> Result<Json<Value>, ApiError> {
     let sandbox = app
         .connectors
         .sandbox
@@ -194,7 +202,7 @@ pub async fn sandbox_device(State(app): State<Arc<App>>, Body(b): Body<DeviceBod
     };
     sandbox.set_mode(device, b.mode);
     app.store
-        .audit(API_ACTOR, "sandbox.mode", &b.device, json!({"mode": b.mode, "location": location}), app.clock.now())
+        .audit(&actor.name, "sandbox.mode", &b.device, json!({"mode": b.mode, "location": location}), app.clock.now())
         .await?;
     Ok(Json(json!({"device": b.device, "location": location, "mode": b.mode})))
 }

@@ -15,9 +15,11 @@ use clubos_store::ProposalStatus;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::threads::API_ACTOR;
+use axum::Extension;
+
 use super::{ApiError, Body};
 use crate::app::App;
+use crate::auth::Actor;
 use crate::knowledge::{self, KnowledgeError, upkeep};
 
 /// Largest document accepted by `POST /api/knowledge/upload` (1 MiB).
@@ -59,6 +61,7 @@ struct Pasted {
 /// extension or the `Content-Type`).
 pub async fn upload(
     State(app): State<Arc<App>>,
+    Extension(actor): Extension<Actor>,
     headers: HeaderMap,
     q: Result<Query<UploadQuery>, axum::extract::rejection::QueryRejection>,
     body: Result<Bytes, axum::extract::rejection::BytesRejection>,
@@ -89,7 +92,7 @@ pub async fn upload(
     if text.trim().is_empty() {
         return Err(ApiError::BadRequest("the document is empty".into()));
     }
-    let out = knowledge::upload(&app, &name, format, &text, API_ACTOR).await?;
+    let out = knowledge::upload(&app, &name, format, &text, &actor.name).await?;
     // `proposals` is the list of ids (DESIGN §4); `drafts` says what each is.
     let ids: Vec<&Value> = out.proposals.iter().map(|p| &p["id"]).collect();
     Ok(Json(
@@ -179,9 +182,14 @@ pub struct AcceptBody {
     note: Option<String>,
 }
 
-pub async fn accept(State(app): State<Arc<App>>, id: IdPath, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn accept(
+    State(app): State<Arc<App>>,
+    Extension(actor): Extension<Actor>,
+    id: IdPath,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let (id, b): (i64, AcceptBody) = (proposal_id(id)?, optional_json(&body)?);
-    let done = knowledge::accept(&app, id, b.sop, API_ACTOR, b.note).await?;
+    let done = knowledge::accept(&app, id, b.sop, &actor.name, b.note).await?;
     Ok(Json(json!({"proposal": done})))
 }
 
@@ -191,9 +199,14 @@ pub struct RejectBody {
     note: Option<String>,
 }
 
-pub async fn reject(State(app): State<Arc<App>>, id: IdPath, body: Bytes) -> Result<Json<Value>, ApiError> {
+pub async fn reject(
+    State(app): State<Arc<App>>,
+    Extension(actor): Extension<Actor>,
+    id: IdPath,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
     let (id, note) = (proposal_id(id)?, optional_json::<RejectBody>(&body)?.note);
-    let done = knowledge::reject(&app, id, API_ACTOR, note).await?;
+    let done = knowledge::reject(&app, id, &actor.name, note).await?;
     Ok(Json(json!({"proposal": done})))
 }
 
@@ -207,16 +220,20 @@ pub struct BulkBody {
 
 /// Accepts or rejects several proposals; each is decided on its own, and
 /// the answer says what happened to each.
-pub async fn bulk(State(app): State<Arc<App>>, Body(b): Body<BulkBody>) -> Result<Json<Value>, ApiError> {
+pub async fn bulk(
+    State(app): State<Arc<App>>,
+    Extension(actor): Extension<Actor>,
+    Body(b): Body<BulkBody>,
+) -> Result<Json<Value>, ApiError> {
     if b.ids.is_empty() || b.ids.len() > 500 {
         return Err(ApiError::BadRequest("ids: give 1 to 500 proposal ids".into()));
     }
     let mut results = Vec::with_capacity(b.ids.len());
     for id in b.ids {
         let r = if b.accept {
-            knowledge::accept(&app, id, None, API_ACTOR, b.note.clone()).await
+            knowledge::accept(&app, id, None, &actor.name, b.note.clone()).await
         } else {
-            knowledge::reject(&app, id, API_ACTOR, b.note.clone()).await
+            knowledge::reject(&app, id, &actor.name, b.note.clone()).await
         };
         results.push(match r {
             Ok(p) => json!({"id": id, "status": p.status, "version": p.version}),
@@ -278,16 +295,21 @@ pub struct RollbackBody {
 
 pub async fn rollback(
     State(app): State<Arc<App>>,
+    Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
     Body(b): Body<RollbackBody>,
 ) -> Result<Json<Value>, ApiError> {
     let id = sop_id(&id)?;
-    let version = knowledge::rollback(&app, &id, b.version, API_ACTOR).await?;
+    let version = knowledge::rollback(&app, &id, b.version, &actor.name).await?;
     Ok(Json(json!({"id": id, "version": version})))
 }
 
-pub async fn archive(State(app): State<Arc<App>>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+pub async fn archive(
+    State(app): State<Arc<App>>,
+    Extension(actor): Extension<Actor>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = sop_id(&id)?;
-    knowledge::archive(&app, &id, API_ACTOR).await?;
+    knowledge::archive(&app, &id, &actor.name).await?;
     Ok(Json(json!({"id": id, "status": "archived"})))
 }

@@ -10,9 +10,11 @@ use axum::extract::{Path, State};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::threads::API_ACTOR;
+use axum::Extension;
+
 use super::{ApiError, Body};
 use crate::app::App;
+use crate::auth::Actor;
 use crate::review::queue_feedback;
 
 #[derive(Debug, Deserialize)]
@@ -24,10 +26,11 @@ pub struct FlagBody {
 
 pub async fn flag(
     State(app): State<Arc<App>>,
+    Extension(actor): Extension<Actor>,
     id: Result<Path<i64>, axum::extract::rejection::PathRejection>,
     Body(b): Body<FlagBody>,
 ) -> Result<Json<Value>, ApiError> {
     let id = id.map(|Path(id)| id).map_err(|_| ApiError::BadRequest("thread id must be a number".into()))?;
-    let (job, sop_id) = queue_feedback(&app, id, &b.note, API_ACTOR).await?;
+    let (job, sop_id) = queue_feedback(&app, id, &b.note, &actor.name).await?;
     Ok(Json(json!({"thread_id": id, "sop_id": sop_id, "job": job, "status": "queued"})))
 }

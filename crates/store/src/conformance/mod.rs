@@ -33,8 +33,11 @@ where
     review::jobs_run_in_order_and_keep_their_place(&make().await).await;
     knowledge::proposals_versions_and_the_change_log(&make().await).await;
     knowledge::metrics_follow_decisions_and_outcomes(&make().await).await;
+    accounts::accounts_sessions_and_failures(&make().await).await;
+    accounts::inbox_order_reviews_and_stats(&make().await).await;
 }
 
+mod accounts;
 mod delivery;
 mod guards;
 mod knowledge;
