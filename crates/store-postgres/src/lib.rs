@@ -5,7 +5,9 @@
 //! dedupe and one open alert per key by unique keys, compare-and-set
 //! updates, token caps and thread joins under advisory locks.
 
+mod accounts;
 mod connect;
+mod console;
 mod convert;
 mod delivery;
 mod error;
@@ -72,6 +74,9 @@ macro_rules! in_tx {
         Ok(out)
     }};
 }
+
+// After the macro, which it uses.
+mod console_impl;
 
 #[async_trait]
 impl Store for PostgresStore {
