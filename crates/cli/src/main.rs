@@ -2,6 +2,7 @@
 
 mod bookings;
 mod load;
+mod migrate_db;
 mod send;
 mod serve;
 mod sop;
@@ -64,6 +65,23 @@ enum Command {
     /// a child on a temporary SQLite database, or --url) to decisions,
     /// sandbox actions and replies; print throughput and latency percentiles.
     Load(load::Args),
+    /// Copy a single-site SQLite deployment into an empty PostgreSQL
+    /// database, ids and history kept (see docs/DEPLOYMENT.md).
+    MigrateDb {
+        /// The PostgreSQL database: postgres://USER@HOST/DB (no password).
+        #[arg(long)]
+        to: String,
+        /// The SQLite database to copy (default: the config's database_url).
+        #[arg(long)]
+        from: Option<String>,
+        /// The environment variable holding the PostgreSQL password
+        /// (default: the config's server.database_password_env).
+        #[arg(long)]
+        password_env: Option<String>,
+        /// The SQLite deployment's config.
+        #[arg(long, env = "CLUBOS_CONFIG")]
+        config: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,6 +147,9 @@ fn main() -> ExitCode {
             runtime().and_then(|rt| rt.block_on(send::run(send::Args { from, text, to, url, config })))
         }
         Command::Load(args) => load::run(args),
+        Command::MigrateDb { to, from, password_env, config } => {
+            runtime().and_then(|rt| rt.block_on(migrate_db::run(migrate_db::Args { to, from, config, password_env })))
+        }
         Command::Sop(SopCommand::Import { paths, url, config }) => {
             runtime().and_then(|rt| rt.block_on(sop::import(sop::Args { paths, url, config })))
         }

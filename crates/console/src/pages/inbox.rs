@@ -60,14 +60,15 @@ pub async fn list(
                 @if i == 0 || group_of(&rows[i - 1]) != g {
                     li.group role="presentation" { (g) }
                 }
-                li { (row(r, current, now)) }
+                li { (row(app, r, current, now)) }
             }
         }
     })
 }
 
-fn row(r: &InboxRow, current: Option<i64>, now: jiff::Timestamp) -> Markup {
+fn row(app: &App, r: &InboxRow, current: Option<i64>, now: jiff::Timestamp) -> Markup {
     let t = &r.thread;
+    let place = app.location(&t.location).map_or(t.location.as_str(), |l| l.name.as_str());
     let when = r.last_message.as_ref().map_or(t.updated_at, |m| m.at);
     html! {
         a.row href={"/threads/" (t.id)} aria-current=[(current == Some(t.id)).then_some("page")] {
@@ -78,12 +79,12 @@ fn row(r: &InboxRow, current: Option<i64>, now: jiff::Timestamp) -> Markup {
                 span.when { time datetime=(when) { (since(when, now)) } }
             }
             span.line1.muted {
-                (t.location)
+                (place)
                 @if let Some(b) = t.bay { " · Bay " (b) }
                 @if let Some(c) = t.category { " · " (c) }
             }
             @if let Some(m) = &r.last_message {
-                span.last { @if m.direction == clubos_store::Direction::Outbound { "You: " } (m.body) }
+                span.last { @if m.direction == clubos_store::Direction::Outbound { "Sent: " } (m.body) }
             }
         }
     }

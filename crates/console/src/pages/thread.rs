@@ -68,7 +68,7 @@ pub async fn render(
             div.split.has-detail {
                 section.pane-list aria-label="Threads" { (list) }
                 section.detail aria-labelledby="thread-title" {
-                    p { a href="/" { "← Inbox" } }
+                    p { a.back href="/" { "← Inbox" } }
                     (notice(notice_code))
                     (live)
                 }

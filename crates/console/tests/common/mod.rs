@@ -91,7 +91,7 @@ pub async fn spawn(extra: &str) -> Console {
     let start_at: Timestamp = "2026-06-15T18:00:00Z".parse().expect("ts");
     let clock = Arc::new(ManualClock::new(start_at));
     let sandbox = Sandbox::default();
-    let store = open_store(&config).expect("store");
+    let store = open_store(&config, &secrets).await.expect("store");
     let app = start(Boot { config, secrets, store, clock: clock.clone(), sandbox: sandbox.clone(), classifier: None })
         .await
         .expect("start");
@@ -255,5 +255,83 @@ impl Client {
     pub async fn try_login(&mut self, email: &str, password: &str) -> Resp {
         self.get("/login").await;
         self.post("/login", &[("email", email), ("password", password)]).await
+    }
+}
+
+// ---- Helpers for the knowledge and admin tests ----
+
+impl Client {
+    /// Posts a `multipart/form-data` form with one file field `file`, as a
+    /// browser does; `path` carries any `?_csrf=` itself.
+    pub async fn post_file(&mut self, path: &str, file_name: &str, content_type: &str, content: &str) -> Resp {
+        let boundary = "clubos-test-boundary-7MA4YWxkTrZu0gW";
+        let body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+             Content-Type: {content_type}\r\n\r\n{content}\r\n--{boundary}--\r\n"
+        );
+        let req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+            .body(body);
+        Self::read(req.send().await.expect("post file")).await
+    }
+
+    /// The current CSRF token, URL-encoded for a query string.
+    pub fn csrf_query(&self) -> String {
+        url::form_urlencoded::byte_serialize(self.csrf.as_bytes()).collect()
+    }
+}
+
+// ---- Helpers of the settings and health tests ----
+
+impl Console {
+    /// Records a decision on `thread_id` outside the queue, with the given
+    /// verdict, model and tokens, at the clock's now; returns its id.
+    pub async fn decision(
+        &self,
+        thread_id: i64,
+        verdict: clubos_domain::Verdict,
+        model: &str,
+        tokens: (u32, u32),
+    ) -> i64 {
+        let d = clubos_store::NewDecision {
+            thread_id,
+            claim: None,
+            category: Some(clubos_domain::Category::Faq),
+            sub_intent: None,
+            confidence: Some(0.9),
+            verdict,
+            reason: None,
+            matched_sop: None,
+            proposed_action: None,
+            reply: None,
+            model: model.into(),
+            tokens_in: tokens.0,
+            tokens_out: tokens.1,
+            cached: false,
+            latency_ms: 5,
+            checks: serde_json::json!([]),
+            at: self.clock.now(),
+            message_ids: Vec::new(),
+            classified: false,
+            thread: clubos_store::ThreadUpdate::default(),
+            actions: Vec::new(),
+            notification: None,
+        };
+        self.app.store.commit_decision(d).await.expect("commit decision").0
+    }
+
+    /// Raises an operator notification; returns its id.
+    pub async fn notification(&self, title: &str) -> i64 {
+        let n = clubos_store::NewNotification {
+            kind: "test".into(),
+            severity: clubos_store::Severity::Warning,
+            thread_id: None,
+            title: title.into(),
+            body: "raised by a test".into(),
+            dedupe_key: None,
+        };
+        self.app.store.notify(n, self.clock.now()).await.expect("notify").expect("not a duplicate")
     }
 }
