@@ -30,7 +30,8 @@ pub async fn add(a: AddArgs) -> anyhow::Result<ExitCode> {
     // One trailing newline (from `echo` or a file) is not part of the password.
     let password = password.strip_suffix('\n').map(|p| p.strip_suffix('\r').unwrap_or(p)).unwrap_or(&password);
     let config = crate::load_config(a.config.as_deref())?;
-    let store = open_store(&config).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let secrets = config.resolve_secrets(&|name| std::env::var(name).ok()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = open_store(&config, &secrets).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let req = NewAccountRequest {
         email: a.email.clone(),
         role,
