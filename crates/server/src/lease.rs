@@ -102,10 +102,10 @@ impl ActionGuard {
 
     /// Gives the lease back now (the intent is recorded, or nothing will be).
     pub async fn release(mut self) {
-        if let Some((store, name, holder)) = self.lease.take() {
-            if let Err(e) = store.release_lease(&name, &holder).await {
-                tracing::warn!(lease = %name, error = %e, "releasing the action lease failed; it will expire");
-            }
+        if let Some((store, name, holder)) = self.lease.take()
+            && let Err(e) = store.release_lease(&name, &holder).await
+        {
+            tracing::warn!(lease = %name, error = %e, "releasing the action lease failed; it will expire");
         }
     }
 }

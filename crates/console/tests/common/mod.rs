@@ -91,7 +91,7 @@ pub async fn spawn(extra: &str) -> Console {
     let start_at: Timestamp = "2026-06-15T18:00:00Z".parse().expect("ts");
     let clock = Arc::new(ManualClock::new(start_at));
     let sandbox = Sandbox::default();
-    let store = open_store(&config).expect("store");
+    let store = open_store(&config, &secrets).await.expect("store");
     let app = start(Boot { config, secrets, store, clock: clock.clone(), sandbox: sandbox.clone(), classifier: None })
         .await
         .expect("start");
