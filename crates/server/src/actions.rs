@@ -116,8 +116,9 @@ pub struct HumanAction {
 /// Checks, records and runs an operator's action on a thread. The thread
 /// becomes `in_progress` (a human's) before the device is called.
 pub async fn perform_human(app: &Arc<App>, thread_id: i64, req: HumanAction) -> Result<ActionRow, Refused> {
-    // Held from the limit check until the intent is recorded (see App).
-    let guard = app.action_lock.lock().await;
+    let ctx = app.store.work_context(thread_id, app.clock.now()).await?;
+    // Held from the limit check until the intent is recorded (see lease.rs).
+    let guard = crate::lease::ActionGuard::acquire(app, &ctx.thread.location).await?;
     let now = app.clock.now();
     let ctx = app.store.work_context(thread_id, now).await?;
     let thread = &ctx.thread;
@@ -170,7 +171,7 @@ pub async fn perform_human(app: &Arc<App>, thread_id: i64, req: HumanAction) -> 
         override_reason: override_reason.filter(|_| !failed.is_empty()).map(str::to_owned),
     };
     let id = app.store.start_action(thread_id, None, new, now).await?;
-    drop(guard);
+    guard.release().await;
     let row = ActionRow {
         id,
         decision_id: None,

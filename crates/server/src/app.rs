@@ -95,11 +95,13 @@ pub struct App {
     pub wake: Notify,
     /// Identifies this process's claims in the queue.
     pub instance: String,
-    /// Held from the limit check of a device action until its intent is
-    /// recorded, so two deciders (workers, operators) cannot both pass a
-    /// limit that only one may use.
-    pub action_lock: tokio::sync::Mutex<()>,
-    /// One notifier pass at a time, so a notification due now is sent once.
+    /// This process's side of the action guard ([`crate::lease::ActionGuard`]):
+    /// held from the limit check of a device action until its intent is
+    /// recorded, so two deciders (workers, operators, instances) cannot both
+    /// pass a limit that only one may use.
+    pub action_locks: crate::lease::ActionLocks,
+    /// One notifier pass at a time in this process (the `notifier` lease,
+    /// held by the instance, keeps other instances out).
     pub notifier_lock: tokio::sync::Mutex<()>,
     /// The remote booking source with its cache; `None` for local bookings.
     pub bookings: Option<crate::bookings::BookingLookup>,
@@ -203,7 +205,7 @@ impl App {
             health,
             wake: Notify::new(),
             instance,
-            action_lock: tokio::sync::Mutex::new(()),
+            action_locks: crate::lease::ActionLocks::new(config.locations.iter().map(|l| &l.id)),
             notifier_lock: tokio::sync::Mutex::new(()),
             bookings,
             review,

@@ -11,6 +11,7 @@ use clubos_domain::{ActionOutcome, AutonomyProfile, ReasonCode, ThreadStatus};
 use clubos_store::{Escalation, NewNotification, Severity, Store, ThreadUpdate};
 use clubos_store_postgres::{PgOptions, PostgresStore};
 use clubos_store_sqlite::{SqliteStore, Synchronous};
+use jiff::Timestamp;
 use serde_json::json;
 
 use crate::app::{App, Connectors, Parts, StartError};
@@ -225,13 +226,38 @@ fn model_tier(
 /// Actions recorded as started but never finished: the process stopped
 /// while the device was being called. Their effect is unknown, so they are
 /// never repeated: they are closed as `timeout` and a human is asked.
+///
+/// On a shared store the others' in-flight actions are alive: only those
+/// started before [`stale_after`] are a dead instance's (the scheduler's
+/// leader looks for them on every pass).
 pub async fn reconcile(app: &App) -> Result<usize, clubos_store::StoreError> {
-    let pending = app.store.pending_actions().await?;
+    if app.store.is_shared() {
+        return reconcile_before(app, app.clock.now() - stale_after(app)).await;
+    }
+    reconcile_before(app, Timestamp::MAX).await
+}
+
+/// How old an unfinished action must be to be abandoned: longer than any
+/// action may run (its timeout), with a minute to record the outcome.
+pub fn stale_after(app: &App) -> jiff::SignedDuration {
+    let t = &app.config.limits.timeouts;
+    let longest = clubos_domain::ActionKind::ALL.iter().map(|k| t.for_action(*k)).max().unwrap_or_default();
+    longest + jiff::SignedDuration::from_mins(1)
+}
+
+/// [`reconcile`] for the unfinished actions started before `cutoff`.
+pub async fn reconcile_before(app: &App, cutoff: Timestamp) -> Result<usize, clubos_store::StoreError> {
+    let mut pending = app.store.pending_actions().await?;
+    pending.retain(|a| a.started_at < cutoff);
     let now = app.clock.now();
     for a in &pending {
         let error =
             "interrupted: ClubOS stopped before the outcome was recorded; the action was not repeated".to_owned();
-        app.store.finish_action(a.id, ActionOutcome::Timeout, Some(error), now).await?;
+        match app.store.finish_action(a.id, ActionOutcome::Timeout, Some(error), now).await {
+            // Finished meanwhile (by its instance, or reconciled by another).
+            Err(clubos_store::StoreError::Conflict(_)) => continue,
+            other => other?,
+        };
         let summary = format!(
             "{} on {} was in flight when ClubOS stopped; whether it took effect is unknown. Check the device and the customer.",
             a.kind, a.target

@@ -13,6 +13,7 @@ pub mod clock;
 pub mod health;
 pub mod http;
 pub mod knowledge;
+pub mod lease;
 pub mod metrics;
 pub mod notifier;
 pub mod operate;

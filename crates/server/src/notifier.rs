@@ -2,16 +2,24 @@
 //! ones are texted to the on-call operator, again every 5 minutes until
 //! someone acknowledges them. State lives in the store (what is due when),
 //! so a restart neither loses nor repeats a delivery it had recorded.
+//!
+//! Across instances on one database, only the holder of the `notifier`
+//! lease delivers. It renews the lease before every delivery and bounds
+//! each send to [`SEND_WITHIN`], well inside [`LEAD_TTL`], so the outcome is
+//! recorded before another instance could take over; a killed leader is
+//! replaced once its lease runs out.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use clubos_connectors::ConnectorError;
 use clubos_domain::LocationId;
 use clubos_store::{Channel, Next, NotificationRow, StoreError};
 use jiff::SignedDuration;
 use tokio::sync::watch;
 
 use crate::app::App;
+use crate::lease::Leadership;
 
 /// How often an unacknowledged critical notification is texted again.
 pub const ON_CALL_REPEAT: SignedDuration = SignedDuration::from_mins(5);
@@ -21,15 +29,32 @@ const ON_CALL_RETRY: SignedDuration = SignedDuration::from_mins(1);
 const EVERY: Duration = Duration::from_secs(2);
 /// Notifications handled per channel per pass.
 const BATCH: u32 = 20;
+/// How long the `notifier` lease outlives its last renewal.
+const LEAD_TTL: SignedDuration = SignedDuration::from_secs(30);
+/// The longest one text to the on-call phone may take, with the client's
+/// retries (its outcome is then a failure, tried again later).
+const SEND_WITHIN: Duration = Duration::from_secs(20);
+
+fn leadership() -> Leadership {
+    Leadership::new("notifier", LEAD_TTL)
+}
 
 /// One pass: delivers what is due now on each configured channel. Returns
 /// how many deliveries succeeded.
 pub async fn tick(app: &App) -> Result<usize, StoreError> {
+    tick_as(app, &leadership()).await
+}
+
+async fn tick_as(app: &App, lead: &Leadership) -> Result<usize, StoreError> {
     let _one_at_a_time = app.notifier_lock.lock().await;
     let now = app.clock.now();
     let mut sent = 0;
     if let Some(slack) = &app.connectors.slack {
         for n in app.store.due_notifications(Channel::Slack, now, BATCH).await? {
+            if !lead.check(app).await {
+                return Ok(sent);
+            }
+            // The Slack client gives up after 10 s on its own.
             let next = match slack.post(&slack_text(&n)).await {
                 Ok(()) => {
                     sent += 1;
@@ -49,7 +74,15 @@ pub async fn tick(app: &App) -> Result<usize, StoreError> {
     if let (Some(sms), Some(on_call)) = (&app.connectors.sms, app.config.notify.sms.as_ref()) {
         for n in app.store.due_notifications(Channel::OnCall, now, BATCH).await? {
             let Some(location) = location_of(app, &n).await else { break };
-            let next = match sms.send_sms(&location, &on_call.on_call_number, &sms_text(&n)).await {
+            if !lead.check(app).await {
+                return Ok(sent);
+            }
+            let text = sms_text(&n);
+            let send = sms.send_sms(&location, &on_call.on_call_number, &text);
+            let next = match tokio::time::timeout(SEND_WITHIN, send)
+                .await
+                .unwrap_or(Err(ConnectorError::Timeout("openphone")))
+            {
                 Ok(_) => {
                     sent += 1;
                     now + ON_CALL_REPEAT
@@ -70,8 +103,12 @@ pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     if app.connectors.slack.is_none() && app.config.notify.sms.is_none() {
         return;
     }
+    let lead = leadership();
     while !*shutdown.borrow() {
-        if let Err(e) = tick(&app).await {
+        // Renewed every pass, with or without anything due.
+        if lead.check(&app).await
+            && let Err(e) = tick_as(&app, &lead).await
+        {
             tracing::error!(error = %e, "notification delivery failed");
         }
         tokio::select! {
@@ -79,6 +116,7 @@ pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
             _ = shutdown.changed() => {}
         }
     }
+    lead.resign(&app).await;
 }
 
 fn slack_text(n: &NotificationRow) -> String {

@@ -1,6 +1,13 @@
 //! Periodic health probes of the live vendors: a cheap read each minute, so
 //! a vendor that went down is known before a customer needs it, and one that
 //! came back is trusted again without waiting for a real action.
+//!
+//! Unlike the scheduler and the notifier, probes run on every instance, not
+//! on one leader: they only read, and what they learn goes to this
+//! process's own health board, which its policy reads. A leader probing for
+//! all would leave the other instances' boards stale (a vendor marked down
+//! after a failed action would stay down there until a real action
+//! succeeded). One cheap read per vendor per minute per instance.
 
 use std::sync::Arc;
 use std::time::Duration;

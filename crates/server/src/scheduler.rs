@@ -1,7 +1,8 @@
 //! The scheduler: applies the time rules (no resolution within 15 min,
 //! customer waiting more than 5 min, idle more than 30 min) to open threads.
 //! Each pass is a plain function of `now`, so tests drive it with a manual
-//! clock and no sleeping.
+//! clock and no sleeping. With several instances on one database only the
+//! holder of the `scheduler` lease runs the passes (see [`run`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use serde_json::json;
 use tokio::sync::watch;
 
 use crate::app::App;
+use crate::lease::Leadership;
 
 /// How often the rules run.
 const EVERY: Duration = Duration::from_secs(15);
@@ -109,23 +111,49 @@ pub async fn housekeeping(app: &App, now: Timestamp) -> Result<(u64, u64), Store
     Ok((sessions, failures))
 }
 
-/// Runs the rules every few seconds until shutdown.
+/// How often leadership of the scheduler is checked (and renewed).
+const LEAD_EVERY: Duration = Duration::from_secs(3);
+/// How long the `scheduler` lease outlives its last renewal: a killed
+/// leader is replaced within this (plus one check).
+const LEAD_TTL: jiff::SignedDuration = jiff::SignedDuration::from_secs(10);
+
+/// Runs the rules every 15 s until shutdown — on one instance of the fleet
+/// at a time: the holder of the `scheduler` lease (on a store of its own,
+/// always this process).
 pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+    let lead = Leadership::new("scheduler", LEAD_TTL);
+    let mut last_rules: Option<std::time::Instant> = None;
     let mut last_housekeeping: Option<Timestamp> = None;
     while !*shutdown.borrow() {
-        let now = app.clock.now();
-        if let Err(e) = run_time_rules(&app, now).await {
-            tracing::error!(error = %e, "time rules failed");
-        }
-        if last_housekeeping.is_none_or(|t| now.duration_since(t) >= HOUSEKEEPING_EVERY) {
-            last_housekeeping = Some(now);
-            if let Err(e) = housekeeping(&app, now).await {
-                tracing::error!(error = %e, "console housekeeping failed");
+        if !lead.check(&app).await {
+            // A new leader starts with a full pass.
+            (last_rules, last_housekeeping) = (None, None);
+        } else if last_rules.is_none_or(|t| t.elapsed() >= EVERY) {
+            last_rules = Some(std::time::Instant::now());
+            let now = app.clock.now();
+            if let Err(e) = run_time_rules(&app, now).await {
+                tracing::error!(error = %e, "time rules failed");
+            }
+            if app.store.is_shared() {
+                // Another instance's in-flight actions are its own; only those
+                // older than any action can run were left by a dead instance.
+                if let Err(e) =
+                    crate::bootstrap::reconcile_before(&app, now - crate::bootstrap::stale_after(&app)).await
+                {
+                    tracing::error!(error = %e, "reconciling abandoned actions failed");
+                }
+            }
+            if last_housekeeping.is_none_or(|t| now.duration_since(t) >= HOUSEKEEPING_EVERY) {
+                last_housekeeping = Some(now);
+                if let Err(e) = housekeeping(&app, now).await {
+                    tracing::error!(error = %e, "console housekeeping failed");
+                }
             }
         }
         tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
+            _ = tokio::time::sleep(LEAD_EVERY.min(EVERY)) => {}
             _ = shutdown.changed() => {}
         }
     }
+    lead.resign(&app).await;
 }

@@ -77,6 +77,7 @@ macro_rules! in_tx {
 
 // After the macro, which it uses.
 mod console_impl;
+mod leases;
 
 #[async_trait]
 impl Store for PostgresStore {

@@ -18,6 +18,7 @@ struct Migration {
 const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "init", sql: include_str!("../migrations/0001_init.sql") },
     Migration { version: 2, name: "console", sql: include_str!("../migrations/0002_console.sql") },
+    Migration { version: 3, name: "leases", sql: include_str!("../migrations/0003_leases.sql") },
 ];
 
 /// FNV-1a: a stable fingerprint of a migration's text.

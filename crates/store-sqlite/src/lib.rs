@@ -9,6 +9,7 @@ mod delivery;
 mod exec;
 mod ingest;
 mod knowledge;
+mod leases;
 mod plans;
 mod reads;
 mod review;

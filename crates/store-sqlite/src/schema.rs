@@ -294,6 +294,14 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX proposal_reviews_by_at ON proposal_reviews(at);
     CREATE INDEX decisions_by_at ON decisions(at);
     "#,
+    // 11: named leases (the action guard, leadership of background work).
+    r#"
+    CREATE TABLE leases (
+        name        TEXT PRIMARY KEY,
+        holder      TEXT NOT NULL,
+        expires_at  INTEGER NOT NULL
+    );
+    "#,
 ];
 
 /// Brings the schema up to date inside one transaction per migration.

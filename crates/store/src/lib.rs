@@ -16,6 +16,7 @@ pub mod conformance;
 mod console;
 mod delivery;
 mod knowledge;
+mod leases;
 mod records;
 mod review;
 
@@ -28,6 +29,7 @@ pub use accounts::*;
 pub use console::*;
 pub use delivery::{Channel, Next};
 pub use knowledge::*;
+pub use leases::LeaseStore;
 pub use records::*;
 pub use review::*;
 
@@ -48,7 +50,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The storage of one deployment.
 #[async_trait]
-pub trait Store: AccountStore + ConsoleStore + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store: AccountStore + ConsoleStore + LeaseStore + Send + Sync + std::fmt::Debug + 'static {
     // ---- ingest and queue ----
 
     /// Dedupes, stores the message, joins or opens the thread and enqueues it.

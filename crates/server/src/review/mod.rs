@@ -33,6 +33,7 @@ pub use jobs::CLAUDE;
 pub use queue::{MAX_NOTE_CHARS, MAX_PART_CHARS, overlapping, queue_feedback, queue_review, queue_upload};
 
 use crate::app::App;
+use crate::lease::Leadership;
 
 /// The health component of Claude's SOP work.
 pub const COMPONENT: &str = "claude";
@@ -46,6 +47,10 @@ const IDLE: Duration = Duration::from_secs(30);
 /// First wait after a failure; doubled per attempt up to [`MAX_BACKOFF`].
 pub const FIRST_BACKOFF: SignedDuration = SignedDuration::from_secs(30);
 pub const MAX_BACKOFF: SignedDuration = SignedDuration::from_mins(30);
+/// How often the `review` lease is checked and renewed, and how long it
+/// outlives its last renewal.
+const LEAD_EVERY: Duration = Duration::from_secs(3);
+const LEAD_TTL: SignedDuration = SignedDuration::from_secs(10);
 /// Attempts in all for a job whose answers are unusable, before it fails.
 const MAX_UNUSABLE: u32 = 3;
 
@@ -103,16 +108,38 @@ pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
     let Some(claude) = app.review.claude.clone() else {
         return;
     };
-    let mut outage = outage::Outage::resume(&app).await;
+    // Several instances on one database: only the `review` lease's holder
+    // drains the queue (the job lease alone would keep jobs single, but the
+    // outage notices are this loop's memory).
+    let lead = Leadership::new("review", LEAD_TTL);
+    let mut outage = None;
     loop {
         if *shutdown.borrow() {
+            lead.resign(&app).await;
             return;
         }
+        if !lead.check(&app).await {
+            outage = None;
+            tokio::select! {
+                _ = tokio::time::sleep(LEAD_EVERY) => {}
+                _ = shutdown.changed() => {}
+            }
+            continue;
+        }
+        if outage.is_none() {
+            outage = Some(outage::Outage::resume(&app).await);
+        }
+        let Some(current) = outage.as_mut() else { continue };
         let step = tokio::select! {
-            s = step(&app, &claude, &mut outage) => s,
+            s = step(&app, &claude, current) => s,
             // A call in flight is abandoned; its job runs again at the next
             // start (SQLite) or when the lease ends.
-            _ = shutdown.changed() => return,
+            _ = shutdown.changed() => {
+                lead.resign(&app).await;
+                return;
+            }
+            // Leadership is kept while a job runs.
+            _ = renew(&app, &lead) => unreachable!("renews until the step ends"),
         };
         let pause = match step {
             Ok(Step::Worked) => continue,
@@ -128,6 +155,14 @@ pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
             _ = app.review.wake.notified() => {}
             _ = shutdown.changed() => {}
         }
+    }
+}
+
+/// Renews leadership every [`LEAD_EVERY`], forever.
+async fn renew(app: &App, lead: &Leadership) {
+    loop {
+        tokio::time::sleep(LEAD_EVERY).await;
+        lead.check(app).await;
     }
 }
 

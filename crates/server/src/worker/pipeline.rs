@@ -121,18 +121,25 @@ async fn decide_thread(app: &Arc<App>, claim: &Claim, worker: &str) -> Result<Re
     let mut guard = None;
     let fresh;
     if matches!(eval.decision, Decision::Execute { .. }) {
-        // Why a lock: the limits were checked against a ledger read earlier;
-        // another worker or an operator may have acted since. Deciding again
-        // on a fresh ledger, at a fresh "now" (so attempts that started while
-        // we classified count), and recording the intent under one lock
-        // makes "check, then record" atomic within this process.
-        guard = Some(app.action_lock.lock().await);
+        // Why a guard: the limits were checked against a ledger read earlier;
+        // another worker, instance or operator may have acted since. Deciding
+        // again on a fresh ledger, at a fresh "now" (so attempts that started
+        // while we classified count), and recording the intent under the
+        // location's guard makes "check, then record" atomic across every
+        // instance sharing the database (see lease.rs).
+        guard = Some(crate::lease::ActionGuard::acquire(app, &thread.location).await?);
         let input = PolicyInput { clock: DomainClock::new(app.clock.now(), &location.timezone), ..input };
         fresh = match LedgerScope::for_input(&input, limits) {
             Some(scope) => app.store.ledger(&thread.location, &scope).await?,
             None => Vec::new(),
         };
         eval = decide(&PolicyInput { ledger: Ledger(&fresh), ..input }, &profile, limits);
+        if !matches!(eval.decision, Decision::Execute { .. })
+            && let Some(g) = guard.take()
+        {
+            // No intent to record: replies and escalations run without it.
+            g.release().await;
+        }
     }
     let mut d = base(&thread, ids, now, checks_json(&eval.checks), Verdict::Escalate, None, &out.model, classified);
     d.claim = Some(worker.to_owned());

@@ -47,7 +47,7 @@ impl Step<'_> {
         mut d: NewDecision,
         action: clubos_domain::PlannedAction,
         reply: Option<String>,
-        guard: Option<tokio::sync::MutexGuard<'_, ()>>,
+        guard: Option<crate::lease::ActionGuard>,
     ) -> Result<(), StoreError> {
         let app = self.app;
         d.verdict = Verdict::Execute;
@@ -68,7 +68,9 @@ impl Step<'_> {
         let at = d.at;
         let (did, aids) = app.store.commit_decision(d).await?;
         // The intent is recorded: other deciders now see it in the ledger.
-        drop(guard);
+        if let Some(g) = guard {
+            g.release().await;
+        }
         app.metrics.decision("execute", None);
         observe(app, self.first_at);
         let done = execute(app, &pending_row(aids[0], Some(did), self.thread, &new, at), self.thread).await?;

@@ -35,12 +35,15 @@ where
     knowledge::metrics_follow_decisions_and_outcomes(&make().await).await;
     accounts::accounts_sessions_and_failures(&make().await).await;
     accounts::inbox_order_reviews_and_stats(&make().await).await;
+    leases::one_holder_renewal_takeover_and_release(&make().await).await;
+    leases::concurrent_contenders_one_winner(&make().await).await;
 }
 
 mod accounts;
 mod delivery;
 mod guards;
 mod knowledge;
+mod leases;
 mod ledger;
 mod review;
 mod tokens;
