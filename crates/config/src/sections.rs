@@ -311,7 +311,7 @@ pub struct SmsConfig {
 }
 
 /// `[console]`: the operator console's sessions and logins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConsoleConfig {
     /// Mark the session cookie `Secure` (set it when browsers reach ClubOS
@@ -323,11 +323,22 @@ pub struct ConsoleConfig {
     pub login_max_failures: u32,
     /// How long failures count and a lockout lasts, in minutes (15).
     pub login_lockout_minutes: u32,
+    /// Behind a reverse proxy or load balancer: the header it sets to the
+    /// client's address (e.g. `x-forwarded-for`; its last entry is used,
+    /// the one the proxy appended). Unset: the TCP peer's address. Set it
+    /// only when ClubOS is reachable through the proxy alone.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for ConsoleConfig {
     fn default() -> Self {
-        Self { cookie_secure: false, session_idle_minutes: 480, login_max_failures: 5, login_lockout_minutes: 15 }
+        Self {
+            cookie_secure: false,
+            session_idle_minutes: 480,
+            login_max_failures: 5,
+            login_lockout_minutes: 15,
+            client_ip_header: None,
+        }
     }
 }
 

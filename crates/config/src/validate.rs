@@ -86,6 +86,11 @@ impl Config {
         if !(1..=1440).contains(&co.login_lockout_minutes) {
             return bad("console.login_lockout_minutes".into(), "must be from 1 to 1440 (a day)".into());
         }
+        if let Some(h) = &co.client_ip_header
+            && invalid_header_name(h)
+        {
+            return bad("console.client_ip_header".into(), format!("`{h}` is not an HTTP header name"));
+        }
         if self.notify.sms.is_some() && self.connectors.openphone.is_none() {
             return bad(
                 "notify.sms".into(),
@@ -227,4 +232,9 @@ impl<T: Hash + Eq + Clone + std::fmt::Display> Seen<T> {
         self.0.insert(value.clone(), key);
         Ok(())
     }
+}
+
+/// Whether `h` is not a valid HTTP header name (token characters only).
+fn invalid_header_name(h: &str) -> bool {
+    h.is_empty() || !h.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
 }

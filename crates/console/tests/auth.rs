@@ -144,6 +144,26 @@ async fn repeated_failures_lock_the_login() {
 }
 
 #[tokio::test]
+async fn behind_a_proxy_the_lockout_counts_per_forwarded_client() {
+    let c = spawn("[console]\nclient_ip_header = \"x-forwarded-for\"").await;
+    c.account("ops@example.com", Role::Operator, &[]).await;
+    c.account("other@example.com", Role::Operator, &[]).await;
+    let mut attacker = Client::with_header(&c, "x-forwarded-for", "198.51.100.1, 10.0.0.7");
+    for _ in 0..5 {
+        assert_eq!(attacker.try_login("ops@example.com", "wrong password!").await.status, 401);
+    }
+    // The attacker's address is locked, for any account.
+    assert_eq!(attacker.try_login("other@example.com", PASSWORD).await.status, 429);
+    // Everyone else behind the same proxy (same TCP peer) still signs in.
+    let mut colleague = Client::with_header(&c, "x-forwarded-for", "203.0.113.9");
+    assert_eq!(colleague.try_login("other@example.com", PASSWORD).await.status, 303);
+    // The attacked account itself stays locked whatever the address.
+    let mut elsewhere = Client::with_header(&c, "x-forwarded-for", "203.0.113.10");
+    assert_eq!(elsewhere.try_login("ops@example.com", PASSWORD).await.status, 429);
+    c.stop().await;
+}
+
+#[tokio::test]
 async fn a_one_time_password_must_be_replaced_first() {
     let c = spawn("").await;
     let (email, otp) =

@@ -23,14 +23,27 @@ use crate::view::{ConsoleError, csrf_field};
 /// The login form's double-submit cookie.
 const LOGIN_COOKIE: &str = "clubos_login";
 
-/// The client's address, when the server was started with connect info.
+/// The client's address: from the configured proxy header
+/// (`[console] client_ip_header`, its last entry) or the TCP peer.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl FromRequestParts<Arc<App>> for ClientAddr {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())))
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let Some(name) = app.config.console.client_ip_header.as_deref() else {
+            return Ok(ClientAddr(peer));
+        };
+        let forwarded = parts
+            .headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .last()
+            .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
+        Ok(ClientAddr(forwarded.or(peer)))
     }
 }
 

@@ -37,11 +37,16 @@ pub struct Console {
 }
 
 pub fn config_text(dir: &std::path::Path, extra: &str) -> String {
+    config_text_on(&format!("sqlite://{}", dir.join("clubos.db").display()), extra)
+}
+
+/// The test deployment on the database at `database_url`.
+pub fn config_text_on(database_url: &str, extra: &str) -> String {
     format!(
         r#"
 [server]
 listen = "127.0.0.1:0"
-database_url = "sqlite://{db}"
+database_url = "{database_url}"
 [agent]
 llm_timeout_seconds = 2
 workers = 2
@@ -72,16 +77,27 @@ phone_number = "+19025550199"
 bays = [{{ number = 1 }}]
 doors = [{{ id = "front" }}]
 {extra}
-"#,
-        db = dir.join("clubos.db").display()
+"#
     )
 }
 
 /// Starts the server and console; `extra` is appended to the config.
 pub async fn spawn(extra: &str) -> Console {
     let dir = tempfile::tempdir().expect("tempdir");
+    let text = config_text(dir.path(), extra);
+    spawn_config(dir, &text).await
+}
+
+/// Starts another instance of a deployment on a shared database.
+pub async fn spawn_on(database_url: &str, extra: &str) -> Console {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = config_text_on(database_url, extra);
+    spawn_config(dir, &text).await
+}
+
+async fn spawn_config(dir: tempfile::TempDir, text: &str) -> Console {
     let path = dir.path().join("clubos.toml");
-    let config = Config::parse(&config_text(dir.path(), extra), &path).unwrap_or_else(|e| panic!("config: {e}"));
+    let config = Config::parse(text, &path).unwrap_or_else(|e| panic!("config: {e}"));
     let env = |name: &str| match name {
         "TEST_WEBHOOK_SECRET" => Some(LEGACY_KEY.to_owned()),
         "CLUBOS_API_TOKEN" => Some(TOKEN.to_owned()),
@@ -211,6 +227,19 @@ impl Client {
         let http = reqwest::Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Client { http, base: c.base.clone(), csrf: String::new() }
+    }
+
+    /// A client whose every request carries `name: value` (a proxy's header).
+    pub fn with_header(c: &Console, name: &'static str, value: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(name, reqwest::header::HeaderValue::from_str(value).expect("header value"));
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
             .build()
             .expect("client");
         Client { http, base: c.base.clone(), csrf: String::new() }
