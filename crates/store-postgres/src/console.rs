@@ -27,7 +27,7 @@ pub(crate) async fn inbox(tx: &Tx<'_>, f: &InboxFilter) -> Result<Vec<InboxRow>>
              WHERE ($1::text[] IS NULL OR location = ANY ($1)) AND ($2::text[] IS NULL OR status = ANY ($2))
          ) t
          LEFT JOIN LATERAL (
-             SELECT direction, body, at FROM messages WHERE thread_id = t.id ORDER BY id DESC LIMIT 1
+             SELECT direction, body, at FROM messages WHERE thread_id = t.id AND direction = 'inbound' ORDER BY id DESC LIMIT 1
          ) m ON true
          ORDER BY grp, priority,
                   CASE WHEN grp <= 1 THEN extract(epoch FROM updated_at) ELSE -extract(epoch FROM updated_at) END,

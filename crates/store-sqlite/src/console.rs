@@ -32,7 +32,7 @@ fn inbox(c: &Connection, f: &InboxFilter) -> Result<Vec<InboxRow>> {
              WHERE (?1 IS NULL OR location IN (SELECT value FROM json_each(?1)))
                AND (?2 IS NULL OR status IN (SELECT value FROM json_each(?2)))
          ) t
-         LEFT JOIN messages m ON m.id = (SELECT max(id) FROM messages WHERE thread_id = t.id)
+         LEFT JOIN messages m ON m.id = (SELECT max(id) FROM messages WHERE thread_id = t.id AND direction = 'inbound')
          ORDER BY grp, priority, CASE WHEN grp <= 1 THEN updated_at ELSE -updated_at END, t.id
          LIMIT ?3"
     );

@@ -24,10 +24,12 @@ pub struct InboxFilter {
 /// The statuses of threads that wait for a human.
 pub const NEEDS_HUMAN: [ThreadStatus; 2] = [ThreadStatus::Escalated, ThreadStatus::AwaitingHuman];
 
-/// A thread with its last message, as the inbox shows it.
+/// A thread with the customer's last message, as the inbox shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InboxRow {
     pub thread: ThreadRow,
+    /// The customer's latest text (what a human needs to read first; the
+    /// thread's own replies are on the thread page).
     pub last_message: Option<LastMessage>,
 }
 

@@ -4,7 +4,7 @@
 use clubos_domain::*;
 use jiff::SignedDuration;
 
-use super::{decision, inbound, stored, t};
+use super::{decision, inbound, reset, stored, t};
 use crate::*;
 
 fn new_account(email: &str, role: Role, locations: &[&str]) -> NewAccount {
@@ -88,6 +88,12 @@ pub(super) async fn inbox_order_reviews_and_stats(s: &impl Store) {
     assert!(last.body.starts_with("text i2"));
     let only = InboxFilter { statuses: Some(NEEDS_HUMAN.to_vec()), limit: 2, ..Default::default() };
     assert_eq!(s.inbox(only).await.unwrap().iter().map(|r| r.thread.id).collect::<Vec<_>>(), vec![high_esc, old_esc]);
+    // A reply sent on the thread does not hide what the customer wrote.
+    let aid = s.start_action(high_esc, None, reset(ActionKind::SendReply, Some("On our way")), t(7)).await.unwrap();
+    s.finish_action(aid, ActionOutcome::Success, None, t(7)).await.unwrap();
+    let rows = s.inbox(InboxFilter::default()).await.unwrap();
+    let last = rows[0].last_message.as_ref().unwrap();
+    assert_eq!((rows[0].thread.id, last.direction, last.at), (high_esc, Direction::Inbound, t(5)));
     let elsewhere = InboxFilter { locations: Some(vec![LocationId::parse("halifax").unwrap()]), ..Default::default() };
     assert!(s.inbox(elsewhere).await.unwrap().is_empty());
 
