@@ -77,6 +77,7 @@ impl Schema {
             .await
             .context("reading pg_stat_user_tables")?;
         let naptime: String = c.query_one("SHOW autovacuum_naptime", &[]).await?.get(0);
+        let autovacuum: String = c.query_one("SHOW autovacuum", &[]).await?.get(0);
         Ok(QueueStats {
             dead: row.get(0),
             max_dead: (0, 0),
@@ -86,6 +87,7 @@ impl Schema {
             bytes: row.get(4),
             options: row.get(5),
             naptime,
+            autovacuum,
         })
     }
 
@@ -124,6 +126,9 @@ pub struct QueueStats {
     pub bytes: i64,
     pub options: Option<String>,
     pub naptime: String,
+    /// The server-wide `autovacuum` switch: with `off` the table's settings
+    /// do nothing and dead tuples are never reclaimed.
+    pub autovacuum: String,
 }
 
 /// CPU time of every `postgres` process now, by pid (the server's backends,

@@ -129,7 +129,7 @@ impl Service<'_> {
         if let Some(q) = self.queue {
             println!(
                 "  queue table        {} dead / {} live tuples at the end (at most {} dead in {} readings during the run), \
-                 {} autovacuums, last {}, {} KiB; naptime {}; options {}",
+                 {} autovacuums, last {}, {} KiB; server autovacuum = {}, naptime {}; options {}",
                 q.dead,
                 q.live,
                 q.max_dead.0,
@@ -137,6 +137,7 @@ impl Service<'_> {
                 q.autovacuum_count,
                 q.last_autovacuum.as_deref().unwrap_or("never"),
                 q.bytes / 1024,
+                q.autovacuum,
                 q.naptime,
                 q.options.as_deref().unwrap_or("(defaults)"),
             );
