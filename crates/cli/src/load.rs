@@ -1,13 +1,16 @@
 //! `clubos load`: the service benchmark. Drives N signed OpenPhone webhooks
 //! through the real HTTP server (a child `clubos serve` on SQLite with the
-//! sandbox facility, or `--url` on loopback) to decisions, sandbox actions
-//! and replies, and prints messages/s, acknowledgement and end-to-end
-//! latency percentiles, and the server's memory; `--raw-sqlite` measures the
-//! same rows written with rusqlite directly. Figures: docs/PERFORMANCE.md.
+//! sandbox facility, `--instances N` children on a fresh PostgreSQL schema
+//! with `--database-url`, or `--url` on loopback) to decisions, sandbox
+//! actions and replies, and prints messages/s, acknowledgement, end-to-end
+//! and queue-claim latency percentiles, and the servers' memory and CPU;
+//! `--raw-sqlite` measures the same rows written with rusqlite directly.
+//! Figures: docs/PERFORMANCE.md.
 
 mod bookings;
 mod drive;
 mod mix;
+mod pg;
 mod procfs;
 mod raw;
 mod report;
@@ -19,7 +22,7 @@ mod watch;
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -47,7 +50,21 @@ pub struct Args {
     /// With --url: the variable holding the server's webhook signing key.
     #[arg(long, default_value = "OPENPHONE_WEBHOOK_SECRET")]
     pub secret_env: String,
-    /// Worker tasks of the started server (`agent.workers`; its default).
+    /// Start the servers on this PostgreSQL database (`postgres://…`, no
+    /// TLS) instead of SQLite: a fresh schema is created for the run, the
+    /// queue table gets docs/DEPLOYMENT.md's autovacuum settings, and the
+    /// schema is dropped at the end (kept with --keep).
+    #[arg(long)]
+    pub database_url: Option<String>,
+    /// Servers to start on the one database (needs --database-url when more
+    /// than 1); webhooks go to them round-robin.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub instances: u16,
+    /// With --database-url: leave the queue table's autovacuum settings at
+    /// PostgreSQL's defaults.
+    #[arg(long)]
+    pub no_queue_tuning: bool,
+    /// Worker tasks of each started server (`agent.workers`; its default).
     #[arg(long, default_value_t = 16)]
     pub workers: u16,
     /// Percent of the TrackMan and door customers booked before the run,
@@ -114,41 +131,68 @@ fn loopback_url(url: &str) -> anyhow::Result<String> {
     Ok(url.trim_end_matches('/').to_owned())
 }
 
-/// The target: a started child, or the running server at `--url`.
+/// The target: started children, or the running server at `--url`.
 struct Target {
-    base: String,
+    /// Every instance's base URL; the first serves set-up and read-back.
+    bases: Vec<String>,
     token: Option<String>,
     secret: Option<WebhookSecret>,
-    pid: Option<u32>,
-    child: Option<server::Server>,
+    children: Vec<server::Server>,
+    schema: Option<pg::Schema>,
 }
 
 async fn target(args: &Args, client: &reqwest::Client) -> anyhow::Result<Target> {
     if let Some(url) = &args.url {
+        if args.database_url.is_some() || args.instances > 1 {
+            bail!("--url drives a running server: --database-url and --instances start servers");
+        }
         let base = loopback_url(url)?;
         let secret = match std::env::var(&args.secret_env) {
             Ok(v) => Some(WebhookSecret::parse(&v).map_err(|e| anyhow::anyhow!("{}: {e}", args.secret_env))?),
             Err(_) => None,
         };
         let token = std::env::var("CLUBOS_API_TOKEN").ok().filter(|t| !t.is_empty());
-        return Ok(Target { base, token, secret, pid: None, child: None });
+        return Ok(Target { bases: vec![base], token, secret, children: Vec::new(), schema: None });
     }
-    let mut child = server::Server::spawn(args.workers, args.keep)?;
-    let took = child.wait_ready(client, Duration::from_secs(60)).await?;
-    eprintln!(
-        "started `clubos serve` (pid {}) on {} in {:.1} s; directory {}",
-        child.pid,
-        child.base_url,
-        took.as_secs_f64(),
-        child.dir.display()
-    );
-    Ok(Target {
-        base: child.base_url.clone(),
-        token: Some(child.token.clone()),
-        secret: Some(child.secret.clone()),
-        pid: Some(child.pid),
-        child: Some(child),
-    })
+    if args.instances > 1 && args.database_url.is_none() {
+        bail!("--instances {} needs --database-url (SQLite serves one instance)", args.instances);
+    }
+    let schema = match &args.database_url {
+        Some(url) => Some(pg::Schema::create(url).await?),
+        None => None,
+    };
+    let child_url = schema.as_ref().map(pg::Schema::child_url);
+    let key = server::random_legacy_key();
+    let token: String = (0..4).map(|_| format!("{:016x}", rand::random::<u64>())).collect();
+    let mut t = Target { bases: Vec::new(), token: Some(token.clone()), secret: None, children: Vec::new(), schema };
+    for i in 0..args.instances {
+        let mut child = server::Server::spawn(args.workers, args.keep, child_url.as_deref(), &key, &token)?;
+        let took = child.wait_ready(client, Duration::from_secs(60)).await?;
+        eprintln!(
+            "started `clubos serve` #{} (pid {}) on {} in {:.1} s; directory {}",
+            i + 1,
+            child.pid,
+            child.base_url,
+            took.as_secs_f64(),
+            child.dir.display()
+        );
+        // The first instance has run the migrations: tune the queue table
+        // before the others start, as compose's `db-tune` does.
+        if i == 0
+            && let Some(schema) = &t.schema
+        {
+            if args.no_queue_tuning {
+                eprintln!("schema {}: queue table left at PostgreSQL's autovacuum defaults", schema.name);
+            } else {
+                schema.tune_queue().await?;
+                eprintln!("schema {}: queue table tuned as docs/DEPLOYMENT.md recommends", schema.name);
+            }
+        }
+        t.secret = Some(child.secret.clone());
+        t.bases.push(child.base_url.clone());
+        t.children.push(child);
+    }
+    Ok(t)
 }
 
 async fn service(args: &Args) -> anyhow::Result<ServiceRun> {
@@ -158,41 +202,64 @@ async fn service(args: &Args) -> anyhow::Result<ServiceRun> {
         .no_proxy()
         .build()?;
     let mut t = target(args, &client).await?;
+    let run = measure(args, &client, &t).await;
+    for child in &mut t.children {
+        if args.keep {
+            eprintln!("kept {} (server log: {})", child.dir.display(), child.log_path().display());
+        }
+        child.stop(Duration::from_secs(10));
+    }
+    if let Some(schema) = t.schema.take() {
+        if args.keep {
+            eprintln!("kept schema {}", schema.name);
+        } else if let Err(e) = schema.drop().await {
+            eprintln!("could not drop the run's schema: {e:#}");
+        }
+    }
+    run
+}
+
+async fn measure(args: &Args, client: &reqwest::Client, t: &Target) -> anyhow::Result<ServiceRun> {
     let salt = u64::from(rand::random::<u32>());
+    let base = &t.bases[0];
     if args.booked_percent > 0 {
         match &t.token {
             Some(token) => {
                 let started = Instant::now();
-                let made = bookings::create(&client, &t.base, token, args.messages, salt, args.booked_percent).await?;
+                let made = bookings::create(client, base, token, args.messages, salt, args.booked_percent).await?;
                 eprintln!("setup: {made} bookings in {:.1} s", started.elapsed().as_secs_f64());
             }
             None => eprintln!("setup: no CLUBOS_API_TOKEN, so no bookings (TrackMan and door texts will escalate)"),
         }
     }
-    let baseline = watch::scrape(&client, &t.base).await.context("reading the server's /metrics before the run")?;
-    let pid = t.pid.map(|p| p.to_string());
-    let server_before = pid.as_deref().map(procfs::read);
+    let baseline = watch::scrape(client, &t.bases).await.context("reading the servers' /metrics before the run")?;
+    let pids: Vec<String> = t.children.iter().map(|c| c.pid.to_string()).collect();
+    let servers_before: Vec<_> = pids.iter().map(|p| procfs::read(p)).collect();
+    let pg_before = t.schema.as_ref().map(|_| pg::postgres_cpu());
     let self_before = procfs::read("self");
     let rate = if args.rate > 0.0 { format!("{} msg/s", args.rate) } else { "as fast as possible".to_owned() };
     eprintln!(
-        "sending {} webhooks ({rate}, {} connections){}",
+        "sending {} webhooks ({rate}, {} connections, {} instance(s)){}",
         args.messages,
         args.concurrency,
+        t.bases.len(),
         if t.secret.is_some() { ", signed" } else { ", UNSIGNED" }
     );
 
     let progress = Arc::new(watch::Progress::default());
     progress.target.store(args.messages, Ordering::Release);
+    let stop_dead = Arc::new(AtomicBool::new(false));
+    let dead_watch = t.schema.clone().map(|s| tokio::spawn(s.watch_dead(Arc::clone(&stop_dead))));
     let started = Instant::now();
     let watcher = {
-        let (client, base, progress) = (client.clone(), t.base.clone(), Arc::clone(&progress));
+        let (client, bases, progress) = (client.clone(), t.bases.clone(), Arc::clone(&progress));
         let (every, timeout) = (Duration::from_millis(args.poll_ms.max(1)), Duration::from_secs(args.timeout));
-        tokio::spawn(
-            async move { watch::run(&client, &base, baseline.decisions, started, every, timeout, &progress).await },
-        )
+        tokio::spawn(async move {
+            watch::run(&client, &bases, baseline.decisions, started, every, timeout, &progress).await
+        })
     };
     let plan = drive::Plan {
-        url: format!("{}/webhooks/openphone", t.base),
+        urls: t.bases.iter().map(|b| format!("{b}/webhooks/openphone")).collect(),
         secret: t.secret.clone(),
         to: server::FACILITY_NUMBER.to_owned(),
         messages: args.messages,
@@ -200,16 +267,26 @@ async fn service(args: &Args) -> anyhow::Result<ServiceRun> {
         concurrency: args.concurrency.max(1),
         salt,
     };
-    let sent = drive::run(&client, plan, Arc::clone(&progress.acked)).await;
+    let sent = drive::run(client, plan, Arc::clone(&progress.acked)).await;
     progress.target.store(sent.sent.len() as u64, Ordering::Release);
     progress.sending_done.store(true, Ordering::Release);
     let seen = watcher.await.context("the /metrics watcher failed")?;
-    let server_after = pid.as_deref().map(procfs::read);
+    let servers_after: Vec<_> = pids.iter().map(|p| procfs::read(p)).collect();
+    let postgres_cpu = pg_before.map(|before| pg::cpu_between(&before, &pg::postgres_cpu()));
     let self_after = procfs::read("self");
+    stop_dead.store(true, Ordering::Release);
+    let max_dead = match dead_watch {
+        Some(h) => h.await.unwrap_or_default(),
+        None => (0, 0),
+    };
+    let queue = match &t.schema {
+        Some(schema) => Some(pg::QueueStats { max_dead, ..schema.queue_stats().await? }),
+        None => None,
+    };
 
     let sampled = match &t.token {
         Some(token) if args.sample > 0 => {
-            Some(sample::run(&client, &t.base, token, sample::pick(&sent.sent, args.sample)).await)
+            Some(sample::run(client, base, token, sample::pick(&sent.sent, args.sample)).await)
         }
         _ => None,
     };
@@ -220,16 +297,12 @@ async fn service(args: &Args) -> anyhow::Result<ServiceRun> {
         baseline: &baseline,
         started,
         sampled: sampled.as_ref(),
-        server: server_before.zip(server_after),
+        servers: servers_before.into_iter().zip(servers_after).collect(),
+        postgres_cpu,
+        queue: queue.as_ref(),
         load_cpu: self_before.cpu.zip(self_after.cpu).map(|(a, b)| b.saturating_sub(a)),
     };
     let summary = r.print();
-    if let Some(child) = &mut t.child {
-        if args.keep {
-            eprintln!("kept {} (server log: {})", child.dir.display(), child.log_path().display());
-        }
-        child.stop(Duration::from_secs(10));
-    }
     Ok(ServiceRun { ok: summary.ok, e2e_rate: summary.e2e_rate })
 }
 

@@ -27,6 +27,13 @@ pub struct TokenLabels {
     pub model: String,
 }
 
+/// Bounds of `clubos_queue_claim_seconds`: fine below 10 ms, where a claim
+/// should be, so a p99 read from the buckets is close to the real one.
+pub const CLAIM_BUCKETS: [f64; 17] = [
+    0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25,
+    1.0,
+];
+
 /// Every metric the service exports.
 #[derive(Debug)]
 pub struct Metrics {
@@ -40,6 +47,9 @@ pub struct Metrics {
     pub llm_cost_usd: Family<TokenLabels, Counter<f64, AtomicU64>>,
     /// From the message's arrival to its decision being recorded.
     pub processing_seconds: Histogram,
+    /// How long one `Store::claim` takes (a worker asking the queue for its
+    /// next thread, whether or not one was due).
+    pub queue_claim_seconds: Histogram,
     /// When `queue_depth` was last counted (see [`Metrics::depth_is_stale`]).
     depth_sampled: std::sync::Mutex<Option<std::time::Instant>>,
 }
@@ -90,6 +100,7 @@ impl Default for Metrics {
         let buckets =
             [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0];
         let processing_seconds = Histogram::new(buckets);
+        let queue_claim_seconds = Histogram::new(CLAIM_BUCKETS);
         registry.register("clubos_messages_received", "Inbound customer messages stored", messages_received.clone());
         registry.register("clubos_decisions", "Decisions by verdict and reason", decisions.clone());
         registry.register("clubos_actions", "Action attempts by kind and outcome", actions.clone());
@@ -105,6 +116,11 @@ impl Default for Metrics {
             "Time from a message's arrival to its decision",
             processing_seconds.clone(),
         );
+        registry.register(
+            "clubos_queue_claim_seconds",
+            "Time one queue claim takes (the store call, due item or not)",
+            queue_claim_seconds.clone(),
+        );
         Self {
             registry,
             messages_received,
@@ -114,6 +130,7 @@ impl Default for Metrics {
             llm_tokens,
             llm_cost_usd,
             processing_seconds,
+            queue_claim_seconds,
             depth_sampled: std::sync::Mutex::new(None),
         }
     }
@@ -150,6 +167,7 @@ mod tests {
         m.decision("defer", Some("rate_limited"));
         m.action("reset_trackman", "success");
         m.processing_seconds.observe(0.003);
+        m.queue_claim_seconds.observe(0.0004);
         let text = m.render();
         for needle in [
             "clubos_messages_received_total 1",
@@ -157,6 +175,7 @@ mod tests {
             "clubos_actions_total{kind=\"reset_trackman\",outcome=\"success\"} 1",
             "clubos_queue_depth 0",
             "clubos_processing_seconds_bucket{le=\"0.005\"} 1",
+            "clubos_queue_claim_seconds_bucket{le=\"0.0005\"} 1",
         ] {
             assert!(text.contains(needle), "{needle} missing in:\n{text}");
         }

@@ -286,7 +286,12 @@ pub(crate) async fn pending_actions(tx: &Tx<'_>) -> Result<Vec<ActionRow>> {
 pub(crate) async fn ledger(tx: &Tx<'_>, location: &LocationId, scope: &LedgerScope) -> Result<Vec<ActionRecord>> {
     let rows = actions_where(
         tx,
-        "id IN (
+        // `id = ANY(ARRAY(...))`, not `id IN (...)`: the statement is
+        // prepared once per connection, and a generic plan made while the
+        // table was young joined the ids to a sequential scan of every
+        // action (a read per planned action that grew with the history).
+        // The array form is always a primary-key lookup of the few ids.
+        "id = ANY(ARRAY(
             (SELECT id FROM actions
                 WHERE location = $1 AND kind = $2 AND target = $3 AND started_at <= $4
                 ORDER BY started_at DESC LIMIT 1)
@@ -294,7 +299,7 @@ pub(crate) async fn ledger(tx: &Tx<'_>, location: &LocationId, scope: &LedgerSco
                 WHERE $5::timestamptz IS NOT NULL AND location = $1 AND kind = $2 AND target = $3
                   AND started_at >= $5 AND started_at <= $4
             UNION SELECT id FROM actions
-                WHERE booking_id = $6 AND kind = $2 AND location = $1)",
+                WHERE booking_id = $6 AND kind = $2 AND location = $1))",
         &[
             &location.as_str(),
             &scope.kind.as_str(),

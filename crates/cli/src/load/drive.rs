@@ -18,7 +18,8 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Where and how to send.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    pub url: String,
+    /// The webhook URL of every instance; message `i` goes to `urls[i % n]`.
+    pub urls: Vec<String>,
     pub secret: Option<WebhookSecret>,
     /// The facility number the texts go to.
     pub to: String,
@@ -149,7 +150,8 @@ async fn send_one(client: &reqwest::Client, plan: &Plan, i: u64) -> Result<(Sent
     let message_id = format!("ACload{:08x}{i:016x}", plan.salt);
     let now = Timestamp::now();
     let body = build_message_received_legacy(&event_id, &message_id, &from, &plan.to, &m.text, now);
-    let mut req = client.post(&plan.url).header("content-type", "application/json").timeout(REQUEST_TIMEOUT);
+    let url = &plan.urls[(i % plan.urls.len() as u64) as usize];
+    let mut req = client.post(url).header("content-type", "application/json").timeout(REQUEST_TIMEOUT);
     if let Some(secret) = &plan.secret {
         for (name, value) in secret.signed_headers(&event_id, now, &body) {
             req = req.header(name, value);

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use super::Args;
 use super::drive::Outcome;
+use super::pg::QueueStats;
 use super::procfs::{ProcStats, mib};
 use super::raw::{ROWS_PER_MESSAGE, RawFigures, TXS_PER_MESSAGE};
 use super::sample::Sampled;
@@ -21,8 +22,12 @@ pub struct Service<'a> {
     pub baseline: &'a Scrape,
     pub started: Instant,
     pub sampled: Option<&'a Sampled>,
-    /// The server process before and after the run.
-    pub server: Option<(ProcStats, ProcStats)>,
+    /// Each started server process before and after the run.
+    pub servers: Vec<(ProcStats, ProcStats)>,
+    /// CPU of the PostgreSQL server's processes during the run.
+    pub postgres_cpu: Option<Duration>,
+    /// The queue table after the run (PostgreSQL).
+    pub queue: Option<&'a QueueStats>,
     pub load_cpu: Option<Duration>,
 }
 
@@ -43,9 +48,10 @@ impl Service<'_> {
         let e2e_rate = e2e.map_or(0.0, |d| per_second(accepted, d));
         let rate = if a.rate > 0.0 { format!("{} msg/s", a.rate) } else { "max".to_owned() };
         println!();
+        let db = if a.database_url.is_some() { "PostgreSQL" } else { "SQLite" };
         println!(
-            "clubos load: {} messages, rate {rate}, {} connections, {} workers",
-            a.messages, a.concurrency, a.workers
+            "clubos load: {} messages, rate {rate}, {} connections, {} instance(s) on {db}, {} workers each",
+            a.messages, a.concurrency, a.instances, a.workers
         );
         println!("  webhooks           {accepted} accepted (2xx), {} failed", s.failed);
         for f in &s.failures {
@@ -89,20 +95,51 @@ impl Service<'_> {
                 ms(Duration::from_secs_f64(p99))
             );
         }
+        let claim = diff_buckets(&seen.last.claim, &self.baseline.claim);
+        if let (Some(p50), Some(p99)) = (bucket_percentile(&claim, 50.0), bucket_percentile(&claim, 99.0)) {
+            let over = claim.iter().find(|b| b.0 >= 0.01).map_or(0.0, |b| claim.last().map_or(0.0, |l| l.1) - b.1);
+            println!(
+                "  queue claim        p50 ≈ {} p99 ≈ {}   ({:.0} claims over every instance; clubos_queue_claim_seconds, \
+                 bucket resolution, interpolated; {over:.0} over 10 ms)",
+                ms(Duration::from_secs_f64(p50)),
+                ms(Duration::from_secs_f64(p99)),
+                claim.last().map_or(0.0, |l| l.1),
+            );
+        }
         println!("  decisions          {decided:.0}: {}", counts(&seen.last.by_decision, &self.baseline.by_decision));
         println!("  actions            {}", counts(&seen.last.actions, &self.baseline.actions));
-        if let Some((before, after)) = self.server {
+        let last_poll = seen.timeline.last().map(|t| t.0);
+        let wall = e2e.or(last_poll).unwrap_or(s.elapsed).as_secs_f64().max(1e-9);
+        let cores = |c: Duration| format!("{:.1} s = {:.2} cores", c.as_secs_f64(), c.as_secs_f64() / wall);
+        for (i, (before, after)) in self.servers.iter().enumerate() {
             let cpu = after.cpu.zip(before.cpu).map(|(b, a)| b.saturating_sub(a));
-            let last_poll = seen.timeline.last().map(|t| t.0);
-            let wall = e2e.or(last_poll).unwrap_or(s.elapsed).as_secs_f64();
-            let cores = cpu.map_or(String::new(), |c| format!(" = {:.2} cores", c.as_secs_f64() / wall.max(1e-9)));
             println!(
-                "  server process     RSS {} (peak {}), {} threads, {} open fds, CPU {}{cores}",
+                "  server #{}          RSS {} (peak {}), {} threads, {} open fds, CPU {}",
+                i + 1,
                 mib(after.rss_kib),
                 mib(after.peak_rss_kib),
                 after.threads.map_or("?".into(), |n| n.to_string()),
                 after.open_fds.map_or("?".into(), |n| n.to_string()),
-                cpu.map_or("?".into(), |c| format!("{:.1} s", c.as_secs_f64())),
+                cpu.map_or("?".into(), cores),
+            );
+        }
+        if let Some(c) = self.postgres_cpu {
+            println!("  postgres           CPU {} (every `postgres` process on the machine)", cores(c));
+        }
+        if let Some(q) = self.queue {
+            println!(
+                "  queue table        {} dead / {} live tuples at the end (at most {} dead in {} readings during the run), \
+                 {} autovacuums, last {}, {} KiB; server autovacuum = {}, naptime {}; options {}",
+                q.dead,
+                q.live,
+                q.max_dead.0,
+                q.max_dead.1,
+                q.autovacuum_count,
+                q.last_autovacuum.as_deref().unwrap_or("never"),
+                q.bytes / 1024,
+                q.autovacuum,
+                q.naptime,
+                q.options.as_deref().unwrap_or("(defaults)"),
             );
         }
         if let Some(c) = self.load_cpu {

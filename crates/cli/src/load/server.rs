@@ -1,6 +1,7 @@
 //! The server under test: a child `clubos serve` with its own temporary
-//! directory (config, SQLite database, log), a free loopback port, a random
-//! webhook signing key and API token, stopped when dropped.
+//! directory (config, SQLite database or a PostgreSQL URL, log), a free
+//! loopback port, the run's webhook signing key and API token, stopped when
+//! dropped.
 
 use std::io::Read;
 use std::net::{SocketAddr, TcpListener};
@@ -17,12 +18,13 @@ pub const SECRET_ENV: &str = "CLUBOS_LOAD_WEBHOOK_SECRET";
 pub const FACILITY_NUMBER: &str = "+19025550100";
 
 /// The temporary deployment: the demo's sandbox facility, signed webhooks.
-pub fn config_toml(addr: SocketAddr, db: &Path, workers: u16) -> String {
+/// `database_url` is the SQLite file's URL or a PostgreSQL URL.
+pub fn config_toml(addr: SocketAddr, database_url: &str, workers: u16) -> String {
     format!(
         r#"# Written by `clubos load`: the sandbox facility, signed webhooks.
 [server]
 listen = "{addr}"
-database_url = "sqlite://{db}"
+database_url = "{database_url}"
 [agent]
 llm = "local"
 workers = {workers}
@@ -43,8 +45,7 @@ phone_number = "{FACILITY_NUMBER}"
 bays = [ {{ number = 1, ninjaone_device_id = 101 }}, {{ number = 2, ninjaone_device_id = 102 }},
          {{ number = 3, ninjaone_device_id = 103 }}, {{ number = 4, ninjaone_device_id = 104 }} ]
 doors = [ {{ id = "front", unifi_door_id = "sandbox-front" }} ]
-"#,
-        db = db.display()
+"#
     )
 }
 
@@ -68,7 +69,6 @@ pub struct Server {
     child: Child,
     pub pid: u32,
     pub base_url: String,
-    pub token: String,
     pub secret: WebhookSecret,
     pub dir: PathBuf,
     log: PathBuf,
@@ -76,18 +76,28 @@ pub struct Server {
 }
 
 impl Server {
-    /// Writes the config and starts `<this binary> serve --config …`.
-    pub fn spawn(workers: u16, keep: bool) -> anyhow::Result<Server> {
+    /// Writes the config and starts `<this binary> serve --config …` on
+    /// `database_url`, or on a SQLite file in its directory when `None`.
+    /// `key` signs webhooks (see [`random_legacy_key`]); `token` is the API
+    /// token. Several children on one database share both.
+    pub fn spawn(
+        workers: u16,
+        keep: bool,
+        database_url: Option<&str>,
+        key: &str,
+        token: &str,
+    ) -> anyhow::Result<Server> {
         let tempdir =
             tempfile::Builder::new().prefix("clubos-load-").tempdir().context("creating a temporary directory")?;
         let dir = tempdir.path().to_path_buf();
         let addr = free_port()?;
-        let db = dir.join("clubos.db");
+        let url = match database_url {
+            Some(url) => url.to_owned(),
+            None => format!("sqlite://{}", dir.join("clubos.db").display()),
+        };
         let config = dir.join("clubos.toml");
-        std::fs::write(&config, config_toml(addr, &db, workers)).context("writing the load config")?;
-        let key = random_legacy_key();
-        let secret = WebhookSecret::parse(&key).map_err(|e| anyhow::anyhow!("generated key: {e}"))?;
-        let token: String = (0..4).map(|_| format!("{:016x}", rand::random::<u64>())).collect();
+        std::fs::write(&config, config_toml(addr, &url, workers)).context("writing the load config")?;
+        let secret = WebhookSecret::parse(key).map_err(|e| anyhow::anyhow!("webhook key: {e}"))?;
         let log = dir.join("server.log");
         let out = std::fs::File::create(&log).context("creating the server log")?;
         let exe = std::env::current_exe().context("locating the clubos binary")?;
@@ -96,8 +106,8 @@ impl Server {
             .arg("--config")
             .arg(&config)
             .env_remove("CLUBOS_CONFIG")
-            .env(SECRET_ENV, &key)
-            .env("CLUBOS_API_TOKEN", &token)
+            .env(SECRET_ENV, key)
+            .env("CLUBOS_API_TOKEN", token)
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)
             .stderr(out)
@@ -111,7 +121,7 @@ impl Server {
         } else {
             Some(tempdir)
         };
-        Ok(Server { child, pid, base_url: format!("http://{addr}"), token, secret, dir, log, tempdir })
+        Ok(Server { child, pid, base_url: format!("http://{addr}"), secret, dir, log, tempdir })
     }
 
     /// Polls `GET /readyz` until it answers 200 (the database is open and
@@ -187,7 +197,8 @@ mod tests {
     #[test]
     fn the_load_config_is_a_valid_signed_sandbox_deployment() {
         let dir = std::env::temp_dir();
-        let text = config_toml("127.0.0.1:45678".parse().unwrap(), &dir.join("x/clubos.db"), 3);
+        let db = format!("sqlite://{}", dir.join("x/clubos.db").display());
+        let text = config_toml("127.0.0.1:45678".parse().unwrap(), &db, 3);
         let c = clubos_config::Config::parse(&text, &dir.join("clubos.toml")).unwrap();
         assert_eq!(c.server.listen.port(), 45678);
         assert_eq!(c.agent.workers, 3);
@@ -196,6 +207,9 @@ mod tests {
         assert_eq!(op.webhook_secret_env.as_ref().unwrap().as_str(), SECRET_ENV);
         assert_eq!(c.locations[0].bays.len(), 4);
         assert_eq!(c.locations[0].phone_number.as_ref().unwrap().as_str(), FACILITY_NUMBER);
+        let pg = "postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Dclubos_load_1";
+        let c = clubos_config::Config::parse(&config_toml("127.0.0.1:1".parse().unwrap(), pg, 3), &dir.join("c.toml"));
+        assert!(matches!(c.unwrap().server.database_url, clubos_config::DatabaseUrl::Postgres(_)));
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Watching the pipeline finish: polls `GET /metrics` and reads the sum of
-//! `clubos_decisions_total` until every accepted message has its decision.
+//! Watching the pipeline finish: polls `GET /metrics` of every instance and
+//! reads the sum of `clubos_decisions_total` until every accepted message
+//! has its decision (each instance counts the decisions its own workers made).
 //!
 //! Why `/metrics`: it answers from in-process counters (plus one small queue
 //! count), so polling it every few tens of milliseconds barely touches the
@@ -44,8 +45,29 @@ pub struct Progress {
     pub target: AtomicU64,
 }
 
-/// One scrape of `/metrics`.
-pub async fn scrape(client: &reqwest::Client, base: &str) -> anyhow::Result<Scrape> {
+/// One scrape of every instance's `/metrics`, merged (see [`Scrape::merge`]).
+pub async fn scrape(client: &reqwest::Client, bases: &[String]) -> anyhow::Result<Scrape> {
+    let mut all = Scrape::default();
+    for s in scrape_each(client, bases).await {
+        all.merge(&s?);
+    }
+    Ok(all)
+}
+
+async fn scrape_each(client: &reqwest::Client, bases: &[String]) -> Vec<anyhow::Result<Scrape>> {
+    let mut set = tokio::task::JoinSet::new();
+    for base in bases {
+        let (client, base) = (client.clone(), base.clone());
+        set.spawn(async move { scrape_one(&client, &base).await });
+    }
+    let mut out = Vec::with_capacity(bases.len());
+    while let Some(r) = set.join_next().await {
+        out.push(r.map_err(anyhow::Error::from).and_then(|r| r));
+    }
+    out
+}
+
+async fn scrape_one(client: &reqwest::Client, base: &str) -> anyhow::Result<Scrape> {
     let text = client
         .get(format!("{base}/metrics"))
         .timeout(Duration::from_secs(10))
@@ -63,7 +85,7 @@ pub async fn scrape(client: &reqwest::Client, base: &str) -> anyhow::Result<Scra
 /// ended, or `timeout` after sending ended. Prints progress every 2 s.
 pub async fn run(
     client: &reqwest::Client,
-    base: &str,
+    bases: &[String],
     baseline: f64,
     started: Instant,
     every: Duration,
@@ -79,7 +101,7 @@ pub async fn run(
         if done_sending && sending_ended.is_none() {
             sending_ended = Some(Instant::now());
         }
-        if let Ok(s) = scrape(client, base).await {
+        if let Ok(s) = scrape(client, bases).await {
             let now = Instant::now();
             seen.polls += 1;
             let decided = s.decisions - baseline;

@@ -37,7 +37,10 @@ pub async fn run(app: Arc<App>, index: usize, mut shutdown: watch::Receiver<bool
     let worker = format!("{}/{index}", app.instance);
     while !*shutdown.borrow() {
         let now = app.clock.now();
-        let claim = match app.store.claim(&worker, now, LEASE).await {
+        let asked = std::time::Instant::now();
+        let claimed = app.store.claim(&worker, now, LEASE).await;
+        app.metrics.queue_claim_seconds.observe(asked.elapsed().as_secs_f64());
+        let claim = match claimed {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "queue claim failed");
