@@ -158,11 +158,6 @@ impl Throttle {
     }
 }
 
-/// Parses a role name, for the edges (CLI, forms).
-pub fn parse_role(s: &str) -> Result<Role, UnknownVariant> {
-    s.trim().parse()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

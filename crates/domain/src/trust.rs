@@ -135,11 +135,6 @@ impl TrustBar {
     }
 }
 
-/// Parses a verdict name, for the edges.
-pub fn parse_verdict(s: &str) -> Result<ReviewVerdict, UnknownVariant> {
-    s.parse()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -134,10 +134,10 @@ pub async fn submit(
             if let Ok(v) = HeaderValue::from_str(&session::cookie(&app, &opened.token)) {
                 h.append(header::SET_COOKIE, v);
             }
-            h.append(
-                header::SET_COOKIE,
-                HeaderValue::from_static("clubos_login=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0"),
-            );
+            let clear = format!("{LOGIN_COOKIE}=; Path=/login; HttpOnly; SameSite=Strict; Max-Age=0");
+            if let Ok(v) = HeaderValue::from_str(&clear) {
+                h.append(header::SET_COOKIE, v);
+            }
             resp
         }
         Err(e) => {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use clubos_domain::{Permission, ThreadStatus};
+use clubos_domain::Permission;
 use clubos_server::App;
 use clubos_store::{DecisionRow, Direction, ThreadDetail};
 use jiff::SignedDuration;
@@ -161,7 +161,6 @@ async fn detail(app: &App, page: &Page, d: &ThreadDetail, problem: &Problem) -> 
         @if d.decisions.is_empty() { p.muted { "No decision yet." } }
         @for dec in d.decisions.iter().rev() { (decision(dec, &tz)) }
         @if t.status.is_closed() { p.muted { "This thread is closed; a new text opens a new thread." } }
-        @if t.status == ThreadStatus::Resolved { p.muted { "Resolved." } }
     })
 }
 
