@@ -66,6 +66,25 @@ impl HealthBoard {
         }
     }
 
+    /// One component as recorded (not its effective state): what
+    /// `health_share` publishes to the other instances.
+    pub fn raw(&self, name: &str) -> Option<ComponentHealth> {
+        self.lock().get(name).cloned()
+    }
+
+    /// Takes another instance's newer view of a registered component;
+    /// returns whether it was newer than this board's.
+    pub fn adopt(&self, theirs: ComponentHealth) -> bool {
+        let mut board = self.lock();
+        match board.get_mut(&theirs.name) {
+            Some(mine) if theirs.updated_at > mine.updated_at => {
+                *mine = theirs;
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub fn snapshot(&self, now: Timestamp) -> Vec<ComponentHealth> {
         self.lock().values().map(|c| ComponentHealth { state: effective(c, now), ..c.clone() }).collect()
     }

@@ -11,6 +11,7 @@ pub mod bootstrap;
 pub mod budget;
 pub mod clock;
 pub mod health;
+pub mod health_share;
 pub mod http;
 pub mod knowledge;
 pub mod lease;

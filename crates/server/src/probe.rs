@@ -2,12 +2,11 @@
 //! a vendor that went down is known before a customer needs it, and one that
 //! came back is trusted again without waiting for a real action.
 //!
-//! Unlike the scheduler and the notifier, probes run on every instance, not
-//! on one leader: they only read, and what they learn goes to this
-//! process's own health board, which its policy reads. A leader probing for
-//! all would leave the other instances' boards stale (a vendor marked down
-//! after a failed action would stay down there until a real action
-//! succeeded). One cheap read per vendor per minute per instance.
+//! Probes run once across a fleet: on the holder of the `prober` lease
+//! (always this process on a store of its own). What any instance learns —
+//! from a probe or from a real action — reaches the others through
+//! `health_share`, synced every few seconds, so every instance's policy sees
+//! the same vendors up or down.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,6 +17,7 @@ use clubos_domain::Connector;
 use tokio::sync::watch;
 
 use crate::app::App;
+use crate::lease::Leadership;
 
 const EVERY: Duration = Duration::from_secs(60);
 
@@ -48,16 +48,38 @@ pub async fn tick(app: &App) {
     }
 }
 
-/// Runs [`tick`] every minute (the first a minute after start) until shutdown.
+/// How often this instance merges its health board with the fleet's (and
+/// checks whether it leads the probes).
+const SYNC_EVERY: Duration = Duration::from_secs(5);
+/// How long the `prober` lease outlives its last renewal.
+const LEAD_TTL: jiff::SignedDuration = jiff::SignedDuration::from_secs(20);
+
+/// Until shutdown: every few seconds, syncs the health board with the fleet
+/// and, on the instance that leads the probes, runs [`tick`] every minute
+/// (the first a minute after it took the lead).
 pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
+    let lead = Leadership::new("prober", LEAD_TTL);
+    let mut last_probe: Option<std::time::Instant> = None;
     loop {
         tokio::select! {
-            _ = tokio::time::sleep(EVERY) => {}
+            _ = tokio::time::sleep(SYNC_EVERY) => {}
             _ = shutdown.changed() => {}
         }
         if *shutdown.borrow() {
+            lead.resign(&app).await;
             return;
         }
-        tick(&app).await;
+        if lead.check(&app).await {
+            let started = *last_probe.get_or_insert_with(std::time::Instant::now);
+            if started.elapsed() >= EVERY {
+                last_probe = Some(std::time::Instant::now());
+                tick(&app).await;
+            }
+        } else {
+            last_probe = None;
+        }
+        if let Err(e) = crate::health_share::sync(&app).await {
+            tracing::warn!(error = %e, "sharing health with the fleet failed");
+        }
     }
 }

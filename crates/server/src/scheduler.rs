@@ -100,14 +100,18 @@ fn applied(r: Result<(), StoreError>) -> Result<bool, StoreError> {
     }
 }
 
-/// How often expired console sessions and old login failures are deleted.
+/// How often expired console sessions and old login failures are deleted
+/// (and SOP metric events folded into their totals).
 const HOUSEKEEPING_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
 
 /// Deletes console sessions past their idle expiry and login failures
-/// older than a day (they no longer count toward any lockout).
+/// older than a day (they no longer count toward any lockout), and folds the
+/// SOP metric events recorded since the last pass so their log stays short.
 pub async fn housekeeping(app: &App, now: Timestamp) -> Result<(u64, u64), StoreError> {
     let sessions = app.store.prune_sessions(now - app.config.console.session_idle()).await?;
     let failures = app.store.clear_login_failures(None, Some(now - jiff::SignedDuration::from_hours(24))).await?;
+    let folded = app.store.fold_sop_metrics().await?;
+    tracing::debug!(sessions, failures, folded, "housekeeping done");
     Ok((sessions, failures))
 }
 

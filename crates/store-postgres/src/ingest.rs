@@ -3,10 +3,10 @@
 //! one database.
 
 use clubos_domain::{Priority, ThreadStatus};
-use clubos_store::{Claim, Ingested, NewInbound, Release, Result, Severity, ThreadId};
-use jiff::{SignedDuration, Timestamp};
+use clubos_store::{Ingested, NewInbound, Result, Severity, ThreadId};
+use jiff::Timestamp;
 
-use crate::convert::{Tx, exec, get, lock, parse, priority, priority_rank, query_one, query_opt, small};
+use crate::convert::{Tx, exec, get, lock, parse, priority_rank, query_one, query_opt};
 use crate::reads::notify_tx;
 
 /// Rank of an emergency in the queue (the SQL below un-defers on it).
@@ -154,83 +154,4 @@ async fn bounded_depth(tx: &Tx<'_>, now: Timestamp, cap: u64) -> Result<u64> {
 pub(crate) async fn queue_depth(tx: &Tx<'_>, now: Timestamp) -> Result<u64> {
     let row = query_one(tx, "SELECT count(*) FROM queue WHERE claimed_by IS NULL OR lease_until < $1", &[&now]).await?;
     Ok(get::<i64>(&row, 0)?.max(0) as u64)
-}
-
-/// The next due item, highest priority first and FIFO within a priority.
-/// `SKIP LOCKED`: an item another instance is claiming right now is passed
-/// over, not waited for; a claimed item under a live lease is not due.
-pub(crate) async fn claim(tx: &Tx<'_>, worker: &str, now: Timestamp, lease: SignedDuration) -> Result<Option<Claim>> {
-    let lease_until = now + lease;
-    let row = query_opt(
-        tx,
-        "WITH next AS (
-            SELECT thread_id FROM queue
-            WHERE available_at <= $1 AND (claimed_by IS NULL OR lease_until < $1)
-            ORDER BY priority, enqueued_at, thread_id
-            LIMIT 1 FOR UPDATE SKIP LOCKED)
-         UPDATE queue SET claimed_by = $2, lease_until = $3, dirty = false, attempts = queue.attempts + 1
-         FROM next WHERE queue.thread_id = next.thread_id
-         RETURNING queue.thread_id, queue.priority, queue.enqueued_at, queue.attempts",
-        &[&now, &worker, &lease_until],
-    )
-    .await?;
-    let Some(row) = row else {
-        return Ok(None);
-    };
-    Ok(Some(Claim {
-        thread_id: get(&row, 0)?,
-        priority: priority(get(&row, 1)?)?,
-        enqueued_at: get(&row, 2)?,
-        lease_until,
-        attempts: small(get(&row, 3)?)?,
-    }))
-}
-
-pub(crate) async fn renew(tx: &Tx<'_>, thread_id: ThreadId, worker: &str, until: Timestamp) -> Result<bool> {
-    let n = exec(
-        tx,
-        "UPDATE queue SET lease_until = $3 WHERE thread_id = $1 AND claimed_by = $2",
-        &[&thread_id, &worker, &until],
-    )
-    .await?;
-    Ok(n == 1)
-}
-
-pub(crate) async fn release(
-    tx: &Tx<'_>,
-    thread_id: ThreadId,
-    worker: &str,
-    how: Release,
-    now: Timestamp,
-) -> Result<()> {
-    match how {
-        Release::Done => {
-            let deleted = exec(
-                tx,
-                "DELETE FROM queue WHERE thread_id = $1 AND claimed_by = $2 AND NOT dirty",
-                &[&thread_id, &worker],
-            )
-            .await?;
-            if deleted == 0 {
-                // New messages arrived while we worked: hand the item back.
-                exec(
-                    tx,
-                    "UPDATE queue SET claimed_by = NULL, lease_until = NULL, available_at = least(available_at, $3)
-                     WHERE thread_id = $1 AND claimed_by = $2",
-                    &[&thread_id, &worker, &now],
-                )
-                .await?;
-            }
-        }
-        Release::DeferUntil(until) => {
-            exec(
-                tx,
-                "UPDATE queue SET claimed_by = NULL, lease_until = NULL, available_at = $3
-                 WHERE thread_id = $1 AND claimed_by = $2",
-                &[&thread_id, &worker, &until],
-            )
-            .await?;
-        }
-    }
-    Ok(())
 }

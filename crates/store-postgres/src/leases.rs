@@ -1,4 +1,5 @@
-//! Named leases on PostgreSQL ([`LeaseStore`]): one conditional upsert each.
+//! Named leases on PostgreSQL ([`LeaseStore`]): one conditional upsert each,
+//! autocommitted on the coordination connections (see `queue`).
 //! `INSERT … ON CONFLICT DO UPDATE … WHERE` locks the row it conflicts with
 //! and re-checks the condition on the committed version, so of several
 //! instances racing for a free or expired lease exactly one gets it.
@@ -14,30 +15,27 @@ use async_trait::async_trait;
 use clubos_store::{LeaseStore, Result};
 use jiff::{SignedDuration, Timestamp};
 
-use crate::convert::exec;
-use crate::{PostgresStore, error};
+use crate::PostgresStore;
+use crate::queue::exec;
 
 #[async_trait]
 impl LeaseStore for PostgresStore {
     async fn try_lease(&self, name: &str, holder: &str, now: Timestamp, ttl: SignedDuration) -> Result<bool> {
         let until = now + ttl;
-        in_tx!(self, |tx| async {
-            let n = exec(
-                &tx,
-                "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
-                 WHERE leases.holder = excluded.holder OR leases.expires_at <= $4",
-                &[&name, &holder, &until, &now],
-            )
-            .await?;
-            Ok::<_, clubos_store::StoreError>(n == 1)
-        })
+        let n = exec(
+            &self.coordination_conn().await?,
+            "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3)
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
+             WHERE leases.holder = excluded.holder OR leases.expires_at <= $4",
+            &[&name, &holder, &until, &now],
+        )
+        .await?;
+        Ok(n == 1)
     }
 
     async fn release_lease(&self, name: &str, holder: &str) -> Result<bool> {
-        in_tx!(self, |tx| async {
-            let n = exec(&tx, "DELETE FROM leases WHERE name = $1 AND holder = $2", &[&name, &holder]).await?;
-            Ok::<_, clubos_store::StoreError>(n == 1)
-        })
+        let c = self.coordination_conn().await?;
+        let n = exec(&c, "DELETE FROM leases WHERE name = $1 AND holder = $2", &[&name, &holder]).await?;
+        Ok(n == 1)
     }
 }

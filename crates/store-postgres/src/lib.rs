@@ -14,6 +14,7 @@ mod error;
 mod ingest;
 mod knowledge;
 mod migrate;
+mod queue;
 mod reads;
 mod review;
 mod sop_metrics;
@@ -35,6 +36,8 @@ pub use error::PgError;
 #[derive(Clone)]
 pub struct PostgresStore {
     pool: deadpool_postgres::Pool,
+    /// Queue claims and leases: see [`connect::coordination_pool`].
+    coordination: deadpool_postgres::Pool,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -49,16 +52,21 @@ impl PostgresStore {
     /// [`PgOptions::password`]) and brings the schema up to date.
     pub async fn connect(url: &str, options: PgOptions) -> Result<Self, PgError> {
         let pool = connect::pool(url, &options)?;
+        let coordination = connect::coordination_pool(url, &options)?;
         let mut conn = pool.get().await?;
         let ran = migrate::migrate(&mut conn).await?;
         if ran > 0 {
             tracing::info!(migrations = ran, "postgres schema migrated");
         }
-        Ok(Self { pool })
+        Ok(Self { pool, coordination })
     }
 
     async fn conn(&self) -> Result<deadpool_postgres::Object> {
         self.pool.get().await.map_err(|e| PgError::from(e).into())
+    }
+
+    async fn coordination_conn(&self) -> Result<deadpool_postgres::Object> {
+        self.coordination.get().await.map_err(|e| PgError::from(e).into())
     }
 }
 
@@ -66,8 +74,11 @@ impl PostgresStore {
 /// transaction on a pooled connection, and commits it if it succeeded
 /// (dropping an uncommitted transaction rolls it back).
 macro_rules! in_tx {
-    ($self:ident, |$tx:ident| $body:expr) => {{
-        let mut conn = $self.conn().await?;
+    ($self:ident, |$tx:ident| $body:expr) => {
+        in_tx!($self.conn(), |$tx| $body)
+    };
+    ($conn:expr, |$tx:ident| $body:expr) => {{
+        let mut conn = $conn.await?;
         let $tx = conn.transaction().await.map_err(error::db)?;
         let out = $body.await?;
         $tx.commit().await.map_err(error::db)?;
@@ -88,13 +99,13 @@ impl Store for PostgresStore {
         in_tx!(self, |tx| ingest::queue_depth(&tx, now))
     }
     async fn claim(&self, worker: &str, now: Timestamp, lease: SignedDuration) -> Result<Option<Claim>> {
-        in_tx!(self, |tx| ingest::claim(&tx, worker, now, lease))
+        queue::claim(&self.coordination_conn().await?, worker, now, lease).await
     }
     async fn renew(&self, thread_id: ThreadId, worker: &str, until: Timestamp) -> Result<bool> {
-        in_tx!(self, |tx| ingest::renew(&tx, thread_id, worker, until))
+        queue::renew(&self.coordination_conn().await?, thread_id, worker, until).await
     }
     async fn release(&self, thread_id: ThreadId, worker: &str, how: Release, now: Timestamp) -> Result<()> {
-        in_tx!(self, |tx| ingest::release(&tx, thread_id, worker, how, now))
+        queue::release(&self.coordination_conn().await?, thread_id, worker, how, now).await
     }
     /// Releases nothing: other instances sharing the database may be alive
     /// and hold these claims. A dead instance's claims are taken over by
@@ -291,5 +302,8 @@ impl Store for PostgresStore {
     }
     async fn sop_overridden(&self, sop_id: &str) -> Result<()> {
         in_tx!(self, |tx| sop_metrics::overridden(&tx, sop_id))
+    }
+    async fn fold_sop_metrics(&self) -> Result<u64> {
+        in_tx!(self, |tx| sop_metrics::fold(&tx))
     }
 }

@@ -19,6 +19,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "init", sql: include_str!("../migrations/0001_init.sql") },
     Migration { version: 2, name: "console", sql: include_str!("../migrations/0002_console.sql") },
     Migration { version: 3, name: "leases", sql: include_str!("../migrations/0003_leases.sql") },
+    Migration { version: 4, name: "sop_metric_events", sql: include_str!("../migrations/0004_sop_metric_events.sql") },
 ];
 
 /// FNV-1a: a stable fingerprint of a migration's text.

@@ -250,4 +250,11 @@ pub trait Store: AccountStore + ConsoleStore + LeaseStore + Send + Sync + std::f
     async fn sop_metrics(&self) -> Result<Vec<SopMetrics>>;
     /// Counts an operator's override of an answer this SOP gave.
     async fn sop_overridden(&self, sop_id: &str) -> Result<()>;
+    /// Folds metric events recorded append-only (so that concurrent writers
+    /// never wait on one row per SOP) into the per-SOP totals; returns how
+    /// many it folded. `sop_metrics` folds too, so this only keeps the event
+    /// log short. A backend that updates the totals in place folds nothing.
+    async fn fold_sop_metrics(&self) -> Result<u64> {
+        Ok(0)
+    }
 }

@@ -126,6 +126,10 @@ pub async fn metrics_follow_decisions_and_outcomes<S: Store>(s: &S) {
     let (_, aids) = s.commit_decision(d).await.unwrap();
     s.finish_action(aids[0], ActionOutcome::Success, None, t(2)).await.unwrap();
     s.finish_action(aids[1], ActionOutcome::Success, None, t(2)).await.unwrap();
+    // Totals read (or folded) part-way are added to, never counted again.
+    s.fold_sop_metrics().await.unwrap();
+    let early = s.sop_metrics().await.unwrap();
+    assert_eq!(early.iter().map(|m| (m.times_used, m.successes, m.failures)).collect::<Vec<_>>(), [(1, 1, 0)]);
     // Escalated with the SOP matched: not a use.
     let (tid, mid, _) = stored(s.ingest(inbound("m2", 42, 0, Priority::Normal)).await.unwrap());
     let mut d = decision(tid, vec![mid], vec![]);
@@ -141,6 +145,8 @@ pub async fn metrics_follow_decisions_and_outcomes<S: Store>(s: &S) {
     s.sop_overridden("tech.trackman_frozen").await.unwrap();
 
     let m = s.sop_metrics().await.unwrap();
+    assert_eq!(s.fold_sop_metrics().await.unwrap(), 0, "reading folded every event");
+    assert_eq!(s.sop_metrics().await.unwrap(), m, "reading twice counts nothing twice");
     assert_eq!(m.len(), 1, "{m:?}");
     let m = &m[0];
     assert_eq!(m.sop_id, "tech.trackman_frozen");
