@@ -10,6 +10,7 @@
 mod bookings;
 mod drive;
 mod mix;
+mod overload;
 mod pg;
 mod procfs;
 mod raw;
@@ -83,6 +84,11 @@ pub struct Args {
     /// Keep the started server's directory (config, database, log).
     #[arg(long)]
     pub keep: bool,
+    /// Once the last webhook is acknowledged (the backlog still waiting),
+    /// send one emergency text and one from a booked customer and report
+    /// their send → decision times and the run's overflow alerts.
+    #[arg(long)]
+    pub overload_probe: bool,
     /// Measure raw SQLite (the same rows, rusqlite directly) and exit.
     #[arg(long)]
     pub raw_sqlite: bool,
@@ -258,6 +264,18 @@ async fn measure(args: &Args, client: &reqwest::Client, t: &Target) -> anyhow::R
             watch::run(&client, &bases, baseline.decisions, started, every, timeout, &progress).await
         })
     };
+    let probe_target = match (&t.token, args.overload_probe) {
+        (Some(token), true) => Some(overload::Target {
+            base: base.clone(),
+            bases: t.bases.clone(),
+            token: token.clone(),
+            secret: t.secret.clone(),
+            to: server::FACILITY_NUMBER.to_owned(),
+            salt,
+        }),
+        (None, true) => bail!("--overload-probe reads threads back: it needs CLUBOS_API_TOKEN with --url"),
+        _ => None,
+    };
     let plan = drive::Plan {
         urls: t.bases.iter().map(|b| format!("{b}/webhooks/openphone")).collect(),
         secret: t.secret.clone(),
@@ -267,10 +285,32 @@ async fn measure(args: &Args, client: &reqwest::Client, t: &Target) -> anyhow::R
         concurrency: args.concurrency.max(1),
         salt,
     };
+    let probe = match probe_target {
+        Some(pt) => {
+            overload::prepare(client, &pt).await?;
+            let (client, progress) = (client.clone(), Arc::clone(&progress));
+            Some(tokio::spawn(async move { overload::run(&client, &pt, &progress).await }))
+        }
+        None => None,
+    };
     let sent = drive::run(client, plan, Arc::clone(&progress.acked)).await;
-    progress.target.store(sent.sent.len() as u64, Ordering::Release);
+    // The probes (if any) are counted too: the watcher waits for them.
+    let probes = if probe.is_some() { 2 } else { 0 };
+    progress.target.store(sent.sent.len() as u64 + probes, Ordering::Release);
     progress.sending_done.store(true, Ordering::Release);
     let seen = watcher.await.context("the /metrics watcher failed")?;
+    let probe = match probe {
+        Some(h) => {
+            let p = h.await.context("the overload probe failed")??;
+            let alerts = match (&t.schema, t.children.first()) {
+                (Some(schema), _) => Some(schema.overflow_alerts().await?),
+                (None, Some(child)) => Some(overload::sqlite_overflow_alerts(&child.dir.join("clubos.db"))?),
+                (None, None) => None,
+            };
+            Some((alerts, p))
+        }
+        None => None,
+    };
     let servers_after: Vec<_> = pids.iter().map(|p| procfs::read(p)).collect();
     let postgres_cpu = pg_before.map(|before| pg::cpu_between(&before, &pg::postgres_cpu()));
     let self_after = procfs::read("self");
@@ -303,6 +343,9 @@ async fn measure(args: &Args, client: &reqwest::Client, t: &Target) -> anyhow::R
         load_cpu: self_before.cpu.zip(self_after.cpu).map(|(a, b)| b.saturating_sub(a)),
     };
     let summary = r.print();
+    if let Some((alerts, p)) = &probe {
+        overload::print(p, *alerts, u64::from(args.workers) * t.bases.len() as u64);
+    }
     Ok(ServiceRun { ok: summary.ok, e2e_rate: summary.e2e_rate })
 }
 

@@ -146,13 +146,29 @@ async fn sender(
 async fn send_one(client: &reqwest::Client, plan: &Plan, i: u64) -> Result<(Sent, Duration), String> {
     let m = mix::message(i);
     let from = mix::phone(i, plan.salt);
-    let event_id = format!("EVload{:08x}{i:016x}", plan.salt);
-    let message_id = format!("ACload{:08x}{i:016x}", plan.salt);
-    let now = Timestamp::now();
-    let body = build_message_received_legacy(&event_id, &message_id, &from, &plan.to, &m.text, now);
+    let tag = format!("{:08x}{i:016x}", plan.salt);
     let url = &plan.urls[(i % plan.urls.len() as u64) as usize];
+    let (at_us, thread_id, took) = post_text(client, url, plan.secret.as_ref(), &tag, &from, &plan.to, &m.text).await?;
+    Ok((Sent { index: i, at_us, thread_id }, took))
+}
+
+/// Posts one signed `message.received` webhook (ids made from `tag`);
+/// returns when it was sent (Unix µs), its thread and the round trip.
+pub async fn post_text(
+    client: &reqwest::Client,
+    url: &str,
+    secret: Option<&WebhookSecret>,
+    tag: &str,
+    from: &str,
+    to: &str,
+    text: &str,
+) -> Result<(i64, i64, Duration), String> {
+    let event_id = format!("EVload{tag}");
+    let message_id = format!("ACload{tag}");
+    let now = Timestamp::now();
+    let body = build_message_received_legacy(&event_id, &message_id, from, to, text, now);
     let mut req = client.post(url).header("content-type", "application/json").timeout(REQUEST_TIMEOUT);
-    if let Some(secret) = &plan.secret {
+    if let Some(secret) = secret {
         for (name, value) in secret.signed_headers(&event_id, now, &body) {
             req = req.header(name, value);
         }
@@ -167,7 +183,7 @@ async fn send_one(client: &reqwest::Client, plan: &Plan, i: u64) -> Result<(Sent
     }
     let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| format!("answer is not JSON: {e}"))?;
     match (v["status"].as_str(), v["thread_id"].as_i64()) {
-        (Some("accepted"), Some(thread_id)) => Ok((Sent { index: i, at_us: now.as_microsecond(), thread_id }, took)),
+        (Some("accepted"), Some(thread_id)) => Ok((now.as_microsecond(), thread_id, took)),
         _ => Err(format!("HTTP {status} but not accepted: {v}")),
     }
 }

@@ -105,6 +105,12 @@ impl Schema {
         (max, n)
     }
 
+    /// Queue-overflow notifications raised in the run.
+    pub async fn overflow_alerts(&self) -> anyhow::Result<i64> {
+        let c = connect(&self.child_url()).await?;
+        Ok(c.query_one("SELECT count(*) FROM notifications WHERE kind = 'queue_overflow'", &[]).await?.get(0))
+    }
+
     /// Drops the schema and everything in it.
     pub async fn drop(self) -> anyhow::Result<()> {
         connect(&self.url).await?.batch_execute(&format!("DROP SCHEMA {} CASCADE", self.name)).await?;
