@@ -18,6 +18,7 @@ mod report;
 mod sample;
 mod scrape;
 mod server;
+mod soak;
 mod stats;
 mod watch;
 
@@ -89,6 +90,14 @@ pub struct Args {
     /// their send → decision times and the run's overflow alerts.
     #[arg(long)]
     pub overload_probe: bool,
+    /// Soak: run for this many minutes at --rate (the message count
+    /// follows), with faults injected every --fault-every seconds against a
+    /// local model server the agent asks; SQLite only.
+    #[arg(long, default_value_t = 0)]
+    pub soak_minutes: u64,
+    /// With --soak-minutes: seconds between one fault's start and the next.
+    #[arg(long, default_value_t = 180)]
+    pub fault_every: u64,
     /// Measure raw SQLite (the same rows, rusqlite directly) and exit.
     #[arg(long)]
     pub raw_sqlite: bool,
@@ -98,7 +107,10 @@ pub struct Args {
     pub compare_raw: bool,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+pub fn run(mut args: Args) -> anyhow::Result<ExitCode> {
+    if args.soak_minutes > 0 {
+        args.messages = (args.rate * 60.0 * args.soak_minutes as f64).round() as u64;
+    }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     if args.raw_sqlite {
         let dir = tempfile::Builder::new().prefix("clubos-raw-").tempdir()?;
@@ -108,6 +120,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     if !(args.rate >= 0.0 && args.rate.is_finite()) {
         bail!("--rate must be a number ≥ 0");
+    }
+    if args.soak_minutes > 0 && (args.rate <= 0.0 || args.url.is_some() || args.database_url.is_some()) {
+        bail!("--soak-minutes needs --rate and a started SQLite server (no --url, no --database-url)");
     }
     let service = rt.block_on(service(&args))?;
     if args.compare_raw {
@@ -147,7 +162,7 @@ struct Target {
     schema: Option<pg::Schema>,
 }
 
-async fn target(args: &Args, client: &reqwest::Client) -> anyhow::Result<Target> {
+async fn target(args: &Args, client: &reqwest::Client, model: Option<&str>) -> anyhow::Result<Target> {
     if let Some(url) = &args.url {
         if args.database_url.is_some() || args.instances > 1 {
             bail!("--url drives a running server: --database-url and --instances start servers");
@@ -172,7 +187,7 @@ async fn target(args: &Args, client: &reqwest::Client) -> anyhow::Result<Target>
     let token: String = (0..4).map(|_| format!("{:016x}", rand::random::<u64>())).collect();
     let mut t = Target { bases: Vec::new(), token: Some(token.clone()), secret: None, children: Vec::new(), schema };
     for i in 0..args.instances {
-        let mut child = server::Server::spawn(args.workers, args.keep, child_url.as_deref(), &key, &token)?;
+        let mut child = server::Server::spawn(args.workers, args.keep, child_url.as_deref(), &key, &token, model)?;
         let took = child.wait_ready(client, Duration::from_secs(60)).await?;
         eprintln!(
             "started `clubos serve` #{} (pid {}) on {} in {:.1} s; directory {}",
@@ -207,8 +222,9 @@ async fn service(args: &Args) -> anyhow::Result<ServiceRun> {
         .tcp_nodelay(true)
         .no_proxy()
         .build()?;
-    let mut t = target(args, &client).await?;
-    let run = measure(args, &client, &t).await;
+    let model = if args.soak_minutes > 0 { Some(soak::start_model().await?) } else { None };
+    let mut t = target(args, &client, model.as_ref().map(|m| m.base.as_str())).await?;
+    let run = measure(args, &client, &t, model).await;
     for child in &mut t.children {
         if args.keep {
             eprintln!("kept {} (server log: {})", child.dir.display(), child.log_path().display());
@@ -225,7 +241,12 @@ async fn service(args: &Args) -> anyhow::Result<ServiceRun> {
     run
 }
 
-async fn measure(args: &Args, client: &reqwest::Client, t: &Target) -> anyhow::Result<ServiceRun> {
+async fn measure(
+    args: &Args,
+    client: &reqwest::Client,
+    t: &Target,
+    model: Option<soak::FakeModel>,
+) -> anyhow::Result<ServiceRun> {
     let salt = u64::from(rand::random::<u32>());
     let base = &t.bases[0];
     if args.booked_percent > 0 {
@@ -293,7 +314,27 @@ async fn measure(args: &Args, client: &reqwest::Client, t: &Target) -> anyhow::R
         }
         None => None,
     };
+    let soak_stop = Arc::new(AtomicBool::new(false));
+    let soak_samples = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let soak_tasks = match (model, &t.token, t.children.first()) {
+        (Some(model), Some(token), Some(child)) => {
+            let every = Duration::from_secs(args.fault_every.max(2));
+            let faults =
+                soak::faults(client.clone(), base.clone(), token.clone(), model, every, Arc::clone(&soak_stop));
+            let watch = soak::watch(child.pid.to_string(), Arc::clone(&soak_stop), Arc::clone(&soak_samples));
+            Some((tokio::spawn(faults), tokio::spawn(watch)))
+        }
+        _ => None,
+    };
     let sent = drive::run(client, plan, Arc::clone(&progress.acked)).await;
+    soak_stop.store(true, Ordering::Release);
+    let soak_faults = match soak_tasks {
+        Some((faults, watch)) => {
+            let _ = watch.await;
+            Some(faults.await.unwrap_or_default())
+        }
+        None => None,
+    };
     // The probes (if any) are counted too: the watcher waits for them.
     let probes = if probe.is_some() { 2 } else { 0 };
     progress.target.store(sent.sent.len() as u64 + probes, Ordering::Release);
@@ -343,10 +384,15 @@ async fn measure(args: &Args, client: &reqwest::Client, t: &Target) -> anyhow::R
         load_cpu: self_before.cpu.zip(self_after.cpu).map(|(a, b)| b.saturating_sub(a)),
     };
     let summary = r.print();
+    let mut soak_ok = true;
+    if let (Some(faults), Some(child)) = (&soak_faults, t.children.first()) {
+        let samples = soak_samples.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        soak_ok = soak::print(&samples, faults, &soak::audit(&child.dir.join("clubos.db"))?);
+    }
     if let Some((alerts, p)) = &probe {
         overload::print(p, *alerts, u64::from(args.workers) * t.bases.len() as u64);
     }
-    Ok(ServiceRun { ok: summary.ok, e2e_rate: summary.e2e_rate })
+    Ok(ServiceRun { ok: summary.ok && soak_ok, e2e_rate: summary.e2e_rate })
 }
 
 #[cfg(test)]

@@ -19,14 +19,20 @@ pub const FACILITY_NUMBER: &str = "+19025550100";
 
 /// The temporary deployment: the demo's sandbox facility, signed webhooks.
 /// `database_url` is the SQLite file's URL or a PostgreSQL URL.
-pub fn config_toml(addr: SocketAddr, database_url: &str, workers: u16) -> String {
+/// With `model` (an OpenAI-compatible server's root), the agent asks it
+/// about the texts the local classifier is unsure of.
+pub fn config_toml(addr: SocketAddr, database_url: &str, workers: u16, model: Option<&str>) -> String {
+    let (llm, model) = match model {
+        Some(m) => ("openai", format!("[llm.openai]\nbase_url = \"{m}/v1\"\ncomplex_model = \"soak-model\"\n")),
+        None => ("local", String::new()),
+    };
     format!(
         r#"# Written by `clubos load`: the sandbox facility, signed webhooks.
 [server]
 listen = "{addr}"
 database_url = "{database_url}"
 [agent]
-llm = "local"
+llm = "{llm}"
 workers = {workers}
 [connectors.openphone]
 mode = "sandbox"
@@ -45,7 +51,7 @@ phone_number = "{FACILITY_NUMBER}"
 bays = [ {{ number = 1, ninjaone_device_id = 101 }}, {{ number = 2, ninjaone_device_id = 102 }},
          {{ number = 3, ninjaone_device_id = 103 }}, {{ number = 4, ninjaone_device_id = 104 }} ]
 doors = [ {{ id = "front", unifi_door_id = "sandbox-front" }} ]
-"#
+{model}"#
     )
 }
 
@@ -86,6 +92,7 @@ impl Server {
         database_url: Option<&str>,
         key: &str,
         token: &str,
+        model: Option<&str>,
     ) -> anyhow::Result<Server> {
         let tempdir =
             tempfile::Builder::new().prefix("clubos-load-").tempdir().context("creating a temporary directory")?;
@@ -96,7 +103,7 @@ impl Server {
             None => format!("sqlite://{}", dir.join("clubos.db").display()),
         };
         let config = dir.join("clubos.toml");
-        std::fs::write(&config, config_toml(addr, &url, workers)).context("writing the load config")?;
+        std::fs::write(&config, config_toml(addr, &url, workers, model)).context("writing the load config")?;
         let secret = WebhookSecret::parse(key).map_err(|e| anyhow::anyhow!("webhook key: {e}"))?;
         let log = dir.join("server.log");
         let out = std::fs::File::create(&log).context("creating the server log")?;
@@ -198,7 +205,7 @@ mod tests {
     fn the_load_config_is_a_valid_signed_sandbox_deployment() {
         let dir = std::env::temp_dir();
         let db = format!("sqlite://{}", dir.join("x/clubos.db").display());
-        let text = config_toml("127.0.0.1:45678".parse().unwrap(), &db, 3);
+        let text = config_toml("127.0.0.1:45678".parse().unwrap(), &db, 3, None);
         let c = clubos_config::Config::parse(&text, &dir.join("clubos.toml")).unwrap();
         assert_eq!(c.server.listen.port(), 45678);
         assert_eq!(c.agent.workers, 3);
@@ -208,8 +215,15 @@ mod tests {
         assert_eq!(c.locations[0].bays.len(), 4);
         assert_eq!(c.locations[0].phone_number.as_ref().unwrap().as_str(), FACILITY_NUMBER);
         let pg = "postgres://postgres@127.0.0.1:5432/test?options=-c%20search_path%3Dclubos_load_1";
-        let c = clubos_config::Config::parse(&config_toml("127.0.0.1:1".parse().unwrap(), pg, 3), &dir.join("c.toml"));
+        let c = clubos_config::Config::parse(
+            &config_toml("127.0.0.1:1".parse().unwrap(), pg, 3, None),
+            &dir.join("c.toml"),
+        );
         assert!(matches!(c.unwrap().server.database_url, clubos_config::DatabaseUrl::Postgres(_)));
+        // The soak's model: the agent asks it.
+        let text = config_toml("127.0.0.1:2".parse().unwrap(), &db, 3, Some("http://127.0.0.1:9"));
+        let c = clubos_config::Config::parse(&text, &dir.join("c.toml")).unwrap();
+        assert_eq!(c.agent.llm.as_str(), "openai");
     }
 
     #[test]

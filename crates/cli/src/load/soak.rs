@@ -1,0 +1,198 @@
+//! `clubos load --soak-minutes M --rate R`: the service at a steady rate for
+//! M minutes while faults come and go — a bay whose vendor answers 500, a
+//! bay that never answers (the action timeout fires), the model answering
+//! 500, the model hanging — against a local OpenAI-compatible model server
+//! run here. The child's resident memory and open descriptors are read
+//! every minute; the report compares the end with the five-minute mark and
+//! checks, in the child's database, that the queue drained, every message
+//! has a decision and no device action ran twice.
+
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::procfs;
+
+const UP: u8 = 0;
+const ERROR: u8 = 1;
+const HANG: u8 = 2;
+
+/// The local model server and its current behaviour.
+#[derive(Debug, Clone)]
+pub struct FakeModel {
+    /// `http://127.0.0.1:PORT` (`/v1/chat/completions` answers).
+    pub base: String,
+    mode: Arc<AtomicU8>,
+}
+
+async fn complete(State(mode): State<Arc<AtomicU8>>) -> Response {
+    match mode.load(Ordering::Relaxed) {
+        ERROR => (StatusCode::INTERNAL_SERVER_ERROR, "soak: injected model failure").into_response(),
+        HANG => {
+            tokio::time::sleep(Duration::from_secs(300)).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        _ => axum::Json(json!({
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": null, "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "operator_decision",
+                 "arguments": "{\"category\":null,\"confidence\":0.4,\"action\":\"escalate\"}"}}]}}],
+            "usage": {"prompt_tokens": 300, "completion_tokens": 20, "total_tokens": 320}
+        }))
+        .into_response(),
+    }
+}
+
+/// Starts the model server on a free loopback port.
+pub async fn start_model() -> anyhow::Result<FakeModel> {
+    let mode = Arc::new(AtomicU8::new(UP));
+    let app =
+        axum::Router::new().route("/v1/chat/completions", axum::routing::post(complete)).with_state(Arc::clone(&mode));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(FakeModel { base, mode })
+}
+
+/// Every `every`, the next fault for half of the period, then all healthy
+/// again; until `stop`. Returns what it did, with the run's seconds.
+pub async fn faults(
+    client: reqwest::Client,
+    base: String,
+    token: String,
+    model: FakeModel,
+    every: Duration,
+    stop: Arc<AtomicBool>,
+) -> Vec<String> {
+    let started = Instant::now();
+    let mut log = Vec::new();
+    let device = |device: &'static str, mode: &'static str| {
+        let req = client.put(format!("{base}/api/sandbox/devices")).bearer_auth(&token);
+        async move { req.json(&json!({"device": device, "mode": mode})).send().await.map(|r| r.status().is_success()) }
+    };
+    for k in 0u64.. {
+        if sleep_or_stop(every / 2, &stop).await {
+            break;
+        }
+        let what = match k % 4 {
+            0 => device("bay:2", "fail").await.map(|_| "bay 2 answers 500"),
+            1 => device("bay:3", "hang").await.map(|_| "bay 3 never answers"),
+            2 => Ok(model.mode.swap(ERROR, Ordering::Relaxed)).map(|_| "model answers 500"),
+            _ => Ok(model.mode.swap(HANG, Ordering::Relaxed)).map(|_| "model hangs"),
+        };
+        log.push(format!("{:>5.0} s  {}", started.elapsed().as_secs_f64(), what.unwrap_or("fault not set")));
+        let stopped = sleep_or_stop(every / 2, &stop).await;
+        let _ = device("bay:2", "succeed").await;
+        let _ = device("bay:3", "succeed").await;
+        model.mode.store(UP, Ordering::Relaxed);
+        log.push(format!("{:>5.0} s  all healthy", started.elapsed().as_secs_f64()));
+        if stopped {
+            break;
+        }
+    }
+    log
+}
+
+/// Sleeps `d` in steps; true when `stop` was set meanwhile.
+async fn sleep_or_stop(d: Duration, stop: &AtomicBool) -> bool {
+    let until = Instant::now() + d;
+    while Instant::now() < until {
+        if stop.load(Ordering::Acquire) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    stop.load(Ordering::Acquire)
+}
+
+/// One reading of the child: seconds into the run, RSS (KiB), open fds.
+pub type Sample = (u64, u64, u64);
+
+/// Reads `pid` at the start, every minute, and once more when `stop` is set.
+pub async fn watch(pid: String, stop: Arc<AtomicBool>, out: Arc<Mutex<Vec<Sample>>>) {
+    let started = Instant::now();
+    loop {
+        let stopped = stop.load(Ordering::Acquire);
+        let s = procfs::read(&pid);
+        if let (Some(rss), Some(fds)) = (s.rss_kib, s.open_fds) {
+            out.lock().unwrap_or_else(|p| p.into_inner()).push((started.elapsed().as_secs(), rss, fds));
+        }
+        if stopped {
+            return;
+        }
+        sleep_or_stop(Duration::from_secs(60), &stop).await;
+    }
+}
+
+/// What the child's database says after the run (SQLite).
+#[derive(Debug, Default)]
+pub struct Audit {
+    pub queue_left: i64,
+    pub messages_undecided: i64,
+    pub device_actions: i64,
+    pub device_actions_twice: i64,
+    pub by_status: Vec<(String, i64)>,
+}
+
+pub fn audit(db: &std::path::Path) -> anyhow::Result<Audit> {
+    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let one = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
+    let mut by_status = Vec::new();
+    let mut st = c.prepare(
+        "SELECT kind || '/' || status, count(*) FROM actions WHERE kind <> 'send_reply' GROUP BY 1 ORDER BY 1",
+    )?;
+    for row in st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))? {
+        by_status.push(row?);
+    }
+    Ok(Audit {
+        queue_left: one("SELECT count(*) FROM queue")?,
+        messages_undecided: one("SELECT count(*) FROM messages WHERE direction = 'inbound' AND NOT processed")?,
+        device_actions: one("SELECT count(*) FROM actions WHERE kind <> 'send_reply'")?,
+        // The same decision's device action recorded (so run) twice.
+        device_actions_twice: one("SELECT count(*) FROM (SELECT decision_id, kind FROM actions
+             WHERE decision_id IS NOT NULL AND kind <> 'send_reply' GROUP BY 1, 2 HAVING count(*) > 1)")?,
+        by_status,
+    })
+}
+
+/// The report's lines; false when a soak condition failed.
+pub fn print(samples: &[Sample], faults: &[String], a: &Audit) -> bool {
+    println!("  soak faults        {} changes:", faults.len());
+    for f in faults {
+        println!("                     {f}");
+    }
+    for (secs, rss, fds) in samples {
+        println!("  soak sample        {:>5} s  RSS {:>7.1} MiB  {fds} open fds", secs, *rss as f64 / 1024.0);
+    }
+    let base = samples.iter().find(|s| s.0 >= 300).or(samples.first());
+    let last = samples.last();
+    let mut ok = true;
+    if let (Some(b), Some(l)) = (base, last) {
+        let rss = l.1 as f64 / b.1 as f64 - 1.0;
+        let fds = l.2 as f64 / b.2.max(1) as f64 - 1.0;
+        let within = rss.abs() <= 0.10 && fds.abs() <= 0.10;
+        ok &= within;
+        println!(
+            "  soak resources     end vs {} s: RSS {:+.1} %, fds {:+.1} % → {}",
+            b.0,
+            rss * 100.0,
+            fds * 100.0,
+            if within { "within 10 %" } else { "NOT within 10 %" }
+        );
+    }
+    let clean = a.queue_left == 0 && a.messages_undecided == 0 && a.device_actions_twice == 0;
+    ok &= clean;
+    println!(
+        "  soak database      queue left {}, undecided messages {}, device actions {} ({}), run twice {}",
+        a.queue_left,
+        a.messages_undecided,
+        a.device_actions,
+        a.by_status.iter().map(|(k, n)| format!("{k} {n}")).collect::<Vec<_>>().join(", "),
+        a.device_actions_twice
+    );
+    ok
+}
