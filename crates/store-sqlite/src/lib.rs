@@ -11,6 +11,7 @@ mod ingest;
 mod knowledge;
 mod leases;
 mod plans;
+mod privacy;
 mod reads;
 mod review;
 mod schema;
