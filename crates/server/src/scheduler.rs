@@ -100,7 +100,8 @@ fn applied(r: Result<(), StoreError>) -> Result<bool, StoreError> {
     }
 }
 
-/// How often expired console sessions and old login failures are deleted.
+/// How often expired console sessions and old login failures are deleted,
+/// and closed threads past `[privacy] retention_days` redacted.
 const HOUSEKEEPING_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
 
 /// Deletes console sessions past their idle expiry and login failures
@@ -147,6 +148,9 @@ pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
                 last_housekeeping = Some(now);
                 if let Err(e) = housekeeping(&app, now).await {
                     tracing::error!(error = %e, "console housekeeping failed");
+                }
+                if let Err(e) = crate::privacy::retention_pass(&app, now).await {
+                    tracing::error!(error = %e, "retention (redacting old closed threads) failed");
                 }
             }
         }
