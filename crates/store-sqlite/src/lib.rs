@@ -3,6 +3,7 @@
 //! [`exec`] for why).
 
 mod accounts;
+pub mod backup;
 mod console;
 mod convert;
 mod delivery;
