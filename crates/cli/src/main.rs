@@ -1,6 +1,8 @@
 //! `clubos`: the thin command line over the service crates.
 
+mod backup;
 mod bookings;
+mod customer;
 mod load;
 mod migrate_db;
 mod send;
@@ -61,6 +63,24 @@ enum Command {
     /// Operator console accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// One customer's data: export it, or forget the customer (docs/PRIVACY.md).
+    #[command(subcommand)]
+    Customer(CustomerCommand),
+    /// Copy the SQLite database to FILE: consistent while the server runs,
+    /// checked, then renamed into place.
+    Backup {
+        file: PathBuf,
+        #[arg(long, env = "CLUBOS_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Replace the SQLite database with the backup FILE. Refused while any
+    /// process (a running server) has the database open, and unless FILE is
+    /// a ClubOS database of a schema version this build knows.
+    Restore {
+        file: PathBuf,
+        #[arg(long, env = "CLUBOS_CONFIG")]
+        config: Option<PathBuf>,
+    },
     /// Benchmark: drive N signed webhooks through a real server (started as
     /// a child on a temporary SQLite database, or --url) to decisions,
     /// sandbox actions and replies; print throughput and latency percentiles.
@@ -123,6 +143,33 @@ enum UserCommand {
 }
 
 #[derive(Debug, Subcommand)]
+enum CustomerCommand {
+    /// Write everything held about a customer (name and flags, bookings,
+    /// threads with messages, decisions and actions, notifications) as
+    /// JSON, to standard output or --output FILE (created readable by its
+    /// owner only). The export is recorded in the audit log.
+    Export {
+        /// The customer's phone number, in any common format.
+        phone: String,
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[arg(long, env = "CLUBOS_CONFIG")]
+        config: Option<PathBuf>,
+    },
+    /// Delete the customer's record and bookings and redact their threads
+    /// (messages, number); decisions and actions stay for audit. Recorded
+    /// in the audit log by a keyed reference, never the number.
+    Forget {
+        phone: String,
+        /// Confirm: this cannot be undone.
+        #[arg(long)]
+        yes: bool,
+        #[arg(long, env = "CLUBOS_CONFIG")]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 enum SopCommand {
     /// Upload documents (markdown, text, CSV, JSON; directories are walked):
     /// each becomes draft SOPs in the review queue, never active ones. Needs
@@ -155,6 +202,14 @@ fn main() -> ExitCode {
         }
         Command::User(UserCommand::Add { email, role, locations, password_stdin, config }) => runtime()
             .and_then(|rt| rt.block_on(user::add(user::AddArgs { email, role, locations, password_stdin, config }))),
+        Command::Customer(CustomerCommand::Export { phone, output, config }) => {
+            runtime().and_then(|rt| rt.block_on(customer::export(customer::Args { phone, config }, output)))
+        }
+        Command::Customer(CustomerCommand::Forget { phone, yes, config }) => {
+            runtime().and_then(|rt| rt.block_on(customer::forget(customer::Args { phone, config }, yes)))
+        }
+        Command::Backup { file, config } => backup::backup(&file, config.as_deref()),
+        Command::Restore { file, config } => backup::restore(&file, config.as_deref()),
         Command::Bookings(BookingsCommand::Import { file, dry_run, url, config }) => {
             runtime().and_then(|rt| rt.block_on(bookings::import(bookings::Args { file, url, config, dry_run })))
         }

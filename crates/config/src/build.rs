@@ -41,6 +41,8 @@ struct RawConfig {
     #[serde(default)]
     console: ConsoleConfig,
     #[serde(default)]
+    privacy: crate::privacy::PrivacyConfig,
+    #[serde(default)]
     locations: Vec<RawLocation>,
 }
 
@@ -152,6 +154,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         bookings: raw.bookings,
         notify: raw.notify,
         console: raw.console,
+        privacy: raw.privacy,
         locations,
     };
     config.validate()?;

@@ -16,6 +16,7 @@ mod build;
 mod demo;
 mod error;
 mod location;
+mod privacy;
 mod secrets;
 mod sections;
 mod summary;
@@ -33,6 +34,7 @@ pub use bookings::{BookingFields, BookingQuery, BookingsConfig};
 pub use demo::{DEMO_NAME, DEMO_TOML};
 pub use error::{ConfigError, ErrorKind, Position};
 pub use location::{BayConfig, DoorConfig, LocationConfig};
+pub use privacy::{MAX_RETENTION_DAYS, PrivacyConfig};
 pub use secrets::{EnvRequirement, Secret, Secrets};
 pub use sections::{
     AgentConfig, AnthropicConfig, ConnectorsConfig, ConsoleConfig, LlmConfig, ModelPrice, NinjaOneConfig, NotifyConfig,
@@ -62,6 +64,8 @@ pub struct Config {
     pub bookings: BookingsConfig,
     pub notify: NotifyConfig,
     pub console: ConsoleConfig,
+    /// `[privacy]`: the retention period.
+    pub privacy: PrivacyConfig,
     /// At least one; ids unique.
     pub locations: Vec<LocationConfig>,
 }

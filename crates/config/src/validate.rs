@@ -91,6 +91,9 @@ impl Config {
         {
             return bad("console.client_ip_header".into(), format!("`{h}` is not an HTTP header name"));
         }
+        if let Err(why) = self.privacy.validate() {
+            return bad("privacy.retention_days".into(), why);
+        }
         if self.notify.sms.is_some() && self.connectors.openphone.is_none() {
             return bad(
                 "notify.sms".into(),

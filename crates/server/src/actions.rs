@@ -84,12 +84,10 @@ async fn call_connector(
         }
         (ActionKind::SendReply, _) => {
             let body = action.body.as_deref().unwrap_or_default();
-            c.sms
-                .as_ref()
-                .ok_or_else(missing)?
-                .send_sms(loc, &thread.customer_phone, body)
-                .await
-                .map(|_| DeviceOutcome::Confirmed)
+            let to = thread.customer_phone.as_ref().ok_or_else(|| {
+                ConnectorError::UnknownDevice("the thread is redacted: the customer's number is gone".into())
+            })?;
+            c.sms.as_ref().ok_or_else(missing)?.send_sms(loc, to, body).await.map(|_| DeviceOutcome::Confirmed)
         }
         (kind, target) => Err(ConnectorError::UnknownDevice(format!("{kind} cannot target {target}"))),
     }

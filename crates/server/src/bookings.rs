@@ -150,6 +150,8 @@ pub async fn refresh_for_claim(app: &App, claim: &Claim) -> Option<Refresh> {
             return None;
         }
     };
+    // A redacted thread (the customer was forgotten) has no number to look up.
+    let phone = ctx.thread.customer_phone.as_ref()?;
     let text: Vec<&str> = ctx.pending.iter().map(|m| m.body.as_str()).collect();
     if text.is_empty()
         || !ThreadUpdate::AI_OWNED.contains(&ctx.thread.status)
@@ -157,7 +159,7 @@ pub async fn refresh_for_claim(app: &App, claim: &Claim) -> Option<Refresh> {
     {
         return None;
     }
-    Some(lookup.refresh(app, &ctx.thread.location, &ctx.thread.customer_phone).await)
+    Some(lookup.refresh(app, &ctx.thread.location, phone).await)
 }
 
 /// The remote source `[bookings]` describes; `None` for `local`.

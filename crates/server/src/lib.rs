@@ -18,6 +18,7 @@ pub mod lease;
 pub mod metrics;
 pub mod notifier;
 pub mod operate;
+pub mod privacy;
 pub mod probe;
 pub mod review;
 pub mod scheduler;

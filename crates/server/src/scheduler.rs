@@ -100,8 +100,9 @@ fn applied(r: Result<(), StoreError>) -> Result<bool, StoreError> {
     }
 }
 
-/// How often expired console sessions and old login failures are deleted
-/// (and SOP metric events folded into their totals).
+/// How often expired console sessions and old login failures are deleted,
+/// closed threads past `[privacy] retention_days` redacted, and SOP metric
+/// events folded into their totals.
 const HOUSEKEEPING_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_mins(10);
 
 /// Deletes console sessions past their idle expiry and login failures
@@ -151,6 +152,9 @@ pub async fn run(app: Arc<App>, mut shutdown: watch::Receiver<bool>) {
                 last_housekeeping = Some(now);
                 if let Err(e) = housekeeping(&app, now).await {
                     tracing::error!(error = %e, "console housekeeping failed");
+                }
+                if let Err(e) = crate::privacy::retention_pass(&app, now).await {
+                    tracing::error!(error = %e, "retention (redacting old closed threads) failed");
                 }
             }
         }

@@ -66,6 +66,11 @@ pub(crate) fn phone(s: &str) -> Result<PhoneNumber> {
     PhoneNumber::parse_e164(s).map_err(corrupt)
 }
 
+/// A thread's phone: `''` once redacted.
+pub(crate) fn redactable_phone(s: &str) -> Result<Option<PhoneNumber>> {
+    if s.is_empty() { Ok(None) } else { phone(s).map(Some) }
+}
+
 pub(crate) fn location(s: &str) -> Result<LocationId> {
     LocationId::parse(s).map_err(corrupt)
 }
@@ -115,7 +120,7 @@ pub(crate) const THREAD_COLUMNS: &str = "id, customer_phone, location, bay, stat
 pub(crate) fn thread_row(r: &Row) -> Result<ThreadRow> {
     Ok(ThreadRow {
         id: get(r, 0)?,
-        customer_phone: phone(get(r, 1)?)?,
+        customer_phone: redactable_phone(get(r, 1)?)?,
         location: location(get(r, 2)?)?,
         bay: bay(get(r, 3)?)?,
         status: parse::<ThreadStatus>(get(r, 4)?)?,

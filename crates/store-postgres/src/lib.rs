@@ -89,6 +89,7 @@ macro_rules! in_tx {
 // After the macro, which it uses.
 mod console_impl;
 mod leases;
+mod privacy;
 
 #[async_trait]
 impl Store for PostgresStore {

@@ -135,16 +135,19 @@ pub(crate) async fn bookings_for(
         &[&phone_no.as_str(), &loc.map(|l| l.as_str()), &from, &to],
     )
     .await?;
-    rows(&found, |r| {
-        Ok(Booking {
-            id: BookingId::parse(get(r, 0)?).map_err(corrupt)?,
-            location: location(get(r, 1)?)?,
-            bay: bay(get(r, 2)?)?,
-            customer_phone: phone(get(r, 3)?)?,
-            starts_at: get(r, 4)?,
-            ends_at: get(r, 5)?,
-            status: parse::<BookingStatus>(get(r, 6)?)?,
-        })
+    rows(&found, booking_row)
+}
+
+/// Maps `id, location, bay, customer_phone, starts_at, ends_at, status`.
+pub(crate) fn booking_row(r: &Row) -> Result<Booking> {
+    Ok(Booking {
+        id: BookingId::parse(get(r, 0)?).map_err(corrupt)?,
+        location: location(get(r, 1)?)?,
+        bay: bay(get(r, 2)?)?,
+        customer_phone: phone(get(r, 3)?)?,
+        starts_at: get(r, 4)?,
+        ends_at: get(r, 5)?,
+        status: parse::<BookingStatus>(get(r, 6)?)?,
     })
 }
 

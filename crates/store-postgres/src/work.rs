@@ -47,9 +47,15 @@ pub(crate) async fn work_context(tx: &Tx<'_>, thread_id: ThreadId, now: Timestam
         .await?,
         message_row,
     )?;
-    let flags = customer(tx, &thread.customer_phone).await?.map(|c| c.flags).unwrap_or_default();
-    let window = SignedDuration::from_hours(12);
-    let bookings = bookings_for(tx, &thread.customer_phone, Some(&thread.location), now - window, now + window).await?;
+    let (flags, bookings) = match &thread.customer_phone {
+        Some(phone) => {
+            let flags = customer(tx, phone).await?.map(|c| c.flags).unwrap_or_default();
+            let window = SignedDuration::from_hours(12);
+            (flags, bookings_for(tx, phone, Some(&thread.location), now - window, now + window).await?)
+        }
+        // Redacted: the customer was forgotten.
+        None => Default::default(),
+    };
     Ok(WorkContext {
         failed_ai_actions: u32::try_from(failed).unwrap_or(u32::MAX),
         last_classified_at,

@@ -40,6 +40,11 @@ pub(crate) fn phone(s: &str) -> rusqlite::Result<PhoneNumber> {
     PhoneNumber::parse_e164(s).map_err(|e| conv_err(e.to_string()))
 }
 
+/// A thread's phone: `''` once redacted.
+pub(crate) fn redactable_phone(s: &str) -> rusqlite::Result<Option<PhoneNumber>> {
+    if s.is_empty() { Ok(None) } else { phone(s).map(Some) }
+}
+
 pub(crate) fn location(s: &str) -> rusqlite::Result<LocationId> {
     LocationId::parse(s).map_err(|e| conv_err(e.to_string()))
 }
@@ -75,7 +80,7 @@ pub(crate) const THREAD_COLUMNS: &str = "id, customer_phone, location, bay, stat
 pub(crate) fn thread_row(r: &Row<'_>) -> rusqlite::Result<ThreadRow> {
     Ok(ThreadRow {
         id: r.get(0)?,
-        customer_phone: phone(&r.get::<_, String>(1)?)?,
+        customer_phone: redactable_phone(&r.get::<_, String>(1)?)?,
         location: location(&r.get::<_, String>(2)?)?,
         bay: bay(r.get(3)?)?,
         status: parse::<ThreadStatus>(&r.get::<_, String>(4)?)?,

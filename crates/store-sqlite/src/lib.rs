@@ -3,6 +3,7 @@
 //! [`exec`] for why).
 
 mod accounts;
+pub mod backup;
 mod console;
 mod convert;
 mod delivery;
@@ -11,6 +12,7 @@ mod ingest;
 mod knowledge;
 mod leases;
 mod plans;
+mod privacy;
 mod reads;
 mod review;
 mod schema;

@@ -304,6 +304,11 @@ const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// The schema version this build migrates to.
+pub(crate) fn version() -> usize {
+    MIGRATIONS.len()
+}
+
 /// Brings the schema up to date inside one transaction per migration.
 pub(crate) fn migrate(conn: &mut Connection) -> rusqlite::Result<usize> {
     let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;

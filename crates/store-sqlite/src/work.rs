@@ -43,10 +43,16 @@ pub(crate) fn work_context(c: &Connection, thread_id: ThreadId, now: Timestamp) 
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(sql_err)?;
     pending.sort_unstable_by_key(|m| m.id);
-    let flags = customer(c, &thread.customer_phone)?.map(|c| c.flags).unwrap_or_default();
-    let window = SignedDuration::from_hours(12);
-    let bookings: Vec<Booking> =
-        bookings_for(c, &thread.customer_phone, Some(&thread.location), now - window, now + window)?;
+    let (flags, bookings) = match &thread.customer_phone {
+        Some(phone) => {
+            let flags = customer(c, phone)?.map(|c| c.flags).unwrap_or_default();
+            let window = SignedDuration::from_hours(12);
+            let bookings: Vec<Booking> = bookings_for(c, phone, Some(&thread.location), now - window, now + window)?;
+            (flags, bookings)
+        }
+        // Redacted: the customer was forgotten.
+        None => Default::default(),
+    };
     Ok(WorkContext {
         failed_ai_actions: failed as u32,
         last_classified_at: opt_ts(last_classified).map_err(sql_err)?,

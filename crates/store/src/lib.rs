@@ -17,6 +17,7 @@ mod console;
 mod delivery;
 mod knowledge;
 mod leases;
+mod privacy;
 mod records;
 mod review;
 
@@ -30,6 +31,7 @@ pub use console::*;
 pub use delivery::{Channel, Next};
 pub use knowledge::*;
 pub use leases::LeaseStore;
+pub use privacy::*;
 pub use records::*;
 pub use review::*;
 
@@ -50,7 +52,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// The storage of one deployment.
 #[async_trait]
-pub trait Store: AccountStore + ConsoleStore + LeaseStore + Send + Sync + std::fmt::Debug + 'static {
+pub trait Store:
+    AccountStore + ConsoleStore + LeaseStore + PrivacyStore + Send + Sync + std::fmt::Debug + 'static
+{
     // ---- ingest and queue ----
 
     /// Dedupes, stores the message, joins or opens the thread and enqueues it.

@@ -55,7 +55,9 @@ pub enum Ingested {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ThreadRow {
     pub id: ThreadId,
-    pub customer_phone: PhoneNumber,
+    /// `None` once the thread is redacted (retention, or the customer was
+    /// forgotten): see [`crate::PrivacyStore`].
+    pub customer_phone: Option<PhoneNumber>,
     pub location: LocationId,
     pub bay: Option<BayNumber>,
     pub status: ThreadStatus,

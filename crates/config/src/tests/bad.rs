@@ -26,7 +26,7 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
         (
             with("[srever]\nlisten = \"127.0.0.1:8080\""),
             "srever",
-            "unknown key; expected one of `server`, `agent`, `limits`, `time_rules`, `signals`, `llm`, `connectors`, `bookings`, `notify`, `console`, `locations`",
+            "unknown key; expected one of `server`, `agent`, `limits`, `time_rules`, `signals`, `llm`, `connectors`, `bookings`, `notify`, `console`, `privacy`, `locations`",
         ),
         (
             with("[agent]\nworkers = \"two\""),
@@ -40,6 +40,17 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
             "must be from 5 to 10080 (a week)",
         ),
         (with("[console]\nlogin_max_failures = 0"), "console.login_max_failures", "must be from 1 to 100"),
+        (
+            with("[privacy]\nretention_days = 0"),
+            "privacy.retention_days",
+            "must be from 1 to 3650 days (leave it out to keep data until forgotten)",
+        ),
+        (
+            with("[privacy]\nretention_days = 3651"),
+            "privacy.retention_days",
+            "must be from 1 to 3650 days (leave it out to keep data until forgotten)",
+        ),
+        (with("[privacy]\nretention = 30"), "privacy.retention", "unknown key; expected `retention_days`"),
         (
             with("[[llm.prices]]\nmodel = \"gpt-test\"\ninput_usd_per_million = -1\noutput_usd_per_million = 2"),
             "llm.prices[0].input_usd_per_million",

@@ -90,6 +90,17 @@ fn the_shipped_example_validates() {
     assert!(c.agent.autonomy_profile.as_ref().unwrap().ends_with("examples/autonomy.json"));
     let summary = check(&path).unwrap();
     assert_eq!(summary.locations.len(), c.locations.len());
+    assert_eq!(c.privacy.retention(), Some(jiff::SignedDuration::from_hours(365 * 24)));
+}
+
+#[test]
+fn retention_is_off_unless_set() {
+    assert_eq!(load(BASE).unwrap().privacy.retention(), None);
+    assert_eq!(Config::demo().privacy.retention_days, None);
+    let c = load(&format!("[privacy]\nretention_days = 1\n{BASE}")).unwrap();
+    assert_eq!(c.privacy.retention(), Some(jiff::SignedDuration::from_hours(24)));
+    let c = load(&format!("[privacy]\nretention_days = 3650\n{BASE}")).unwrap();
+    assert_eq!(c.privacy.retention_days, Some(3650));
 }
 
 #[test]

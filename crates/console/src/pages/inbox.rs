@@ -75,7 +75,7 @@ fn row(app: &App, r: &InboxRow, current: Option<i64>, now: jiff::Timestamp) -> M
             span.line1 {
                 (status_badge(t.status))
                 (priority_badge(t.priority))
-                span.who { (t.customer_phone) }
+                span.who { (crate::pages::thread::who(t)) }
                 span.when { time datetime=(when) { (since(when, now)) } }
             }
             span.line1.muted {

@@ -82,27 +82,25 @@ async fn detail(app: &App, page: &Page, d: &ThreadDetail, problem: &Problem) -> 
     let now = app.clock.now();
     let location = app.location(&t.location);
     let tz = location.map_or(jiff::tz::TimeZone::UTC, |l| l.timezone.clone());
-    let bookings = app
-        .store
-        .bookings_for(
-            &t.customer_phone,
-            Some(&t.location),
-            now - SignedDuration::from_hours(12),
-            now + SignedDuration::from_hours(12),
-        )
-        .await?;
-    let customer = app.store.customer(&t.customer_phone).await?;
+    let (bookings, customer) = match &t.customer_phone {
+        Some(phone) => {
+            let window = SignedDuration::from_hours(12);
+            let bookings = app.store.bookings_for(phone, Some(&t.location), now - window, now + window).await?;
+            (bookings, app.store.customer(phone).await?)
+        }
+        None => (Vec::new(), None),
+    };
     let may_operate = page.actor.may(Permission::Operate) && !t.status.is_closed();
     Ok(html! {
         h1 #thread-title {
-            (customer.as_ref().and_then(|c| c.name.clone()).unwrap_or_else(|| t.customer_phone.to_string()))
+            (customer.as_ref().and_then(|c| c.name.clone()).unwrap_or_else(|| who(t)))
         }
         p.meta {
             (status_badge(t.status)) (priority_badge(t.priority))
             span { (location.map_or(t.location.as_str(), |l| l.name.as_str())) }
             @if let Some(b) = t.bay { span { "Bay " (b) } }
             @if let Some(c) = t.category { span { (c) } }
-            span { (t.customer_phone) }
+            span { (who(t)) }
         }
         section.card aria-label="Booking" {
             @match bookings.first() {
@@ -238,4 +236,9 @@ fn detail_text(v: &Value) -> String {
             .join(", "),
         None => v.to_string(),
     }
+}
+
+/// Who the thread is with: the customer's number, or that it was redacted.
+pub fn who(t: &clubos_store::ThreadRow) -> String {
+    t.customer_phone.as_ref().map_or_else(|| "(number redacted)".to_owned(), ToString::to_string)
 }

@@ -7,6 +7,7 @@ pub mod auth;
 mod error;
 mod knowledge;
 mod ops;
+mod privacy;
 mod review;
 mod threads;
 mod webhook;
@@ -84,7 +85,8 @@ pub fn router_with(app: Arc<App>, extra: Router<Arc<App>>) -> Router {
         .route_layer(from_fn(need_operate));
     // Changing the deployment: admins.
     let administer = Router::new()
-        .route("/customers/{phone}", put(admin::put_customer))
+        .route("/customers/{phone}", put(admin::put_customer).delete(privacy::forget))
+        .route("/customers/{phone}/export", get(privacy::export))
         .route("/bookings", post(admin::post_booking))
         .route("/autonomy", put(admin::put_autonomy))
         .route("/sandbox/devices", put(admin::sandbox_device))

@@ -37,6 +37,9 @@ where
     accounts::inbox_order_reviews_and_stats(&make().await).await;
     leases::one_holder_renewal_takeover_and_release(&make().await).await;
     leases::concurrent_contenders_one_winner(&make().await).await;
+    privacy::export_then_forget_one_customer(&make().await).await;
+    privacy::retention_redacts_old_closed_threads_only(&make().await).await;
+    privacy::the_first_privacy_key_stays(&make().await).await;
 }
 
 mod accounts;
@@ -45,6 +48,7 @@ mod guards;
 mod knowledge;
 mod leases;
 mod ledger;
+mod privacy;
 mod review;
 mod tokens;
 
