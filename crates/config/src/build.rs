@@ -11,6 +11,7 @@ use toml::de::{DeTable, DeValue};
 use crate::Config;
 use crate::bookings::BookingsConfig;
 use crate::error::{ConfigError, ErrorKind};
+use crate::http::HttpConfig;
 use crate::location::RawLocation;
 use crate::sections::{
     AgentConfig, ConnectorsConfig, ConsoleConfig, LlmConfig, NotifyConfig, ServerConfig, SignalsConfig, TimeRules,
@@ -40,6 +41,8 @@ struct RawConfig {
     notify: NotifyConfig,
     #[serde(default)]
     console: ConsoleConfig,
+    #[serde(default)]
+    http: HttpConfig,
     #[serde(default)]
     locations: Vec<RawLocation>,
 }
@@ -138,6 +141,16 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         }
         server.database_ca_file = Some(path);
     }
+    let mut http = raw.http;
+    for (key, f) in [("http.tls_cert_file", &mut http.tls_cert_file), ("http.tls_key_file", &mut http.tls_key_file)] {
+        if let Some(p) = f {
+            let path = dir.join(&*p);
+            if p.as_os_str().is_empty() || !path.is_file() {
+                return Err(bad(key, format!("no such file: {}", path.display())));
+            }
+            *f = Some(path);
+        }
+    }
     let locations = raw.locations.into_iter().enumerate().map(|(i, l)| l.build(file, i)).collect::<Result<_, _>>()?;
     let config = Config {
         file: Some(file.to_owned()),
@@ -152,6 +165,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         bookings: raw.bookings,
         notify: raw.notify,
         console: raw.console,
+        http,
         locations,
     };
     config.validate()?;

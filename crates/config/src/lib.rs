@@ -15,6 +15,7 @@ mod bookings;
 mod build;
 mod demo;
 mod error;
+mod http;
 mod location;
 mod secrets;
 mod sections;
@@ -32,6 +33,7 @@ use clubos_domain::{AutonomyProfile, Limits, LocationId, PhoneNumber};
 pub use bookings::{BookingFields, BookingQuery, BookingsConfig};
 pub use demo::{DEMO_NAME, DEMO_TOML};
 pub use error::{ConfigError, ErrorKind, Position};
+pub use http::{HttpConfig, IpRange, RouteLimit};
 pub use location::{BayConfig, DoorConfig, LocationConfig};
 pub use secrets::{EnvRequirement, Secret, Secrets};
 pub use sections::{
@@ -62,6 +64,8 @@ pub struct Config {
     pub bookings: BookingsConfig,
     pub notify: NotifyConfig,
     pub console: ConsoleConfig,
+    /// `[http]`: direct HTTPS, body size and rate limits.
+    pub http: HttpConfig,
     /// At least one; ids unique.
     pub locations: Vec<LocationConfig>,
 }

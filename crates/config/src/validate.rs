@@ -91,6 +91,13 @@ impl Config {
         {
             return bad("console.client_ip_header".into(), format!("`{h}` is not an HTTP header name"));
         }
+        if co.client_ip_header.is_some() == co.trusted_proxies.is_empty() {
+            let why = "set both client_ip_header and trusted_proxies (the proxies' addresses), or neither";
+            return bad("console.trusted_proxies".into(), why.into());
+        }
+        if let Err((key, why)) = self.http.check() {
+            return bad(key, why);
+        }
         if self.notify.sms.is_some() && self.connectors.openphone.is_none() {
             return bad(
                 "notify.sms".into(),
