@@ -23,6 +23,11 @@ pub async fn run(config_path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let token = secrets.api_token.clone();
     let store = open_store(&config, &secrets).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let listen = config.server.listen;
+    let tls = match (&config.http.tls_cert_file, &config.http.tls_key_file) {
+        (Some(cert), Some(key)) => Some(clubos_server::tls::server_config(cert, key)?),
+        _ => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
     let demo = config.is_demo();
     let db = format!("{:?}", config.server.database_url);
     let app = start(Boot {
@@ -38,7 +43,7 @@ pub async fn run(config_path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let listener = TcpListener::bind(listen).await.with_context(|| format!("binding {listen}"))?;
     let addr = listener.local_addr()?;
     println!(
-        "ClubOS is running on http://{addr}{}",
+        "ClubOS is running on {scheme}://{addr}{}",
         if demo { "  (demo deployment: sandbox facility, local classifier)" } else { "" }
     );
     println!("  database: {db}");
@@ -53,21 +58,24 @@ pub async fn run(config_path: Option<PathBuf>) -> anyhow::Result<ExitCode> {
     let config_arg = config_path.as_ref().map(|p| format!(" --config {}", p.display())).unwrap_or_default();
     println!("    cargo run --release -- send{config_arg} --from \"(902) 555-0123\" \"trackman frozen in bay 2\"");
     println!("  Then look at the thread:");
-    println!("    curl -s -H \"Authorization: Bearer <token>\" http://{addr}/api/threads");
+    println!("    curl -s -H \"Authorization: Bearer <token>\" {scheme}://{addr}/api/threads");
     match clubos_server::auth::first_run_admin(app.store.as_ref(), app.clock.now()).await {
         Ok(Some((email, password))) => {
             // Shown once, on the terminal only (never logged); the first
             // login must replace it.
-            println!("  Operator console: http://{addr}/  (first run: an admin account was created)");
+            println!("  Operator console: {scheme}://{addr}/  (first run: an admin account was created)");
             println!("    e-mail: {email}");
             println!("    one-time password: {password}");
             println!("    Sign in and set your own password; add accounts with `clubos user add`.");
         }
-        Ok(None) => println!("  Operator console: http://{addr}/"),
+        Ok(None) => println!("  Operator console: {scheme}://{addr}/"),
         Err(e) => anyhow::bail!("creating the first admin account: {e}"),
     }
     let console = clubos_console::router(Arc::clone(&app));
-    clubos_server::serve_with(app, listener, console, shutdown_signal()).await?;
+    match tls {
+        Some(tls) => clubos_server::serve_tls_with(app, listener, tls, console, shutdown_signal()).await?,
+        None => clubos_server::serve_with(app, listener, console, shutdown_signal()).await?,
+    }
     println!("ClubOS stopped.");
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ use toml::de::{DeTable, DeValue};
 use crate::Config;
 use crate::bookings::BookingsConfig;
 use crate::error::{ConfigError, ErrorKind};
+use crate::http::HttpConfig;
 use crate::location::RawLocation;
 use crate::sections::{
     AgentConfig, ConnectorsConfig, ConsoleConfig, LlmConfig, NotifyConfig, ServerConfig, SignalsConfig, TimeRules,
@@ -42,6 +43,8 @@ struct RawConfig {
     console: ConsoleConfig,
     #[serde(default)]
     privacy: crate::privacy::PrivacyConfig,
+    #[serde(default)]
+    http: HttpConfig,
     #[serde(default)]
     locations: Vec<RawLocation>,
 }
@@ -140,6 +143,16 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         }
         server.database_ca_file = Some(path);
     }
+    let mut http = raw.http;
+    for (key, f) in [("http.tls_cert_file", &mut http.tls_cert_file), ("http.tls_key_file", &mut http.tls_key_file)] {
+        if let Some(p) = f {
+            let path = dir.join(&*p);
+            if p.as_os_str().is_empty() || !path.is_file() {
+                return Err(bad(key, format!("no such file: {}", path.display())));
+            }
+            *f = Some(path);
+        }
+    }
     let locations = raw.locations.into_iter().enumerate().map(|(i, l)| l.build(file, i)).collect::<Result<_, _>>()?;
     let config = Config {
         file: Some(file.to_owned()),
@@ -155,6 +168,7 @@ pub(crate) fn parse(text: &str, file: &Path) -> Result<Config, ConfigError> {
         notify: raw.notify,
         console: raw.console,
         privacy: raw.privacy,
+        http,
         locations,
     };
     config.validate()?;

@@ -15,6 +15,7 @@ mod bookings;
 mod build;
 mod demo;
 mod error;
+mod http;
 mod location;
 mod privacy;
 mod secrets;
@@ -33,6 +34,7 @@ use clubos_domain::{AutonomyProfile, Limits, LocationId, PhoneNumber};
 pub use bookings::{BookingFields, BookingQuery, BookingsConfig};
 pub use demo::{DEMO_NAME, DEMO_TOML};
 pub use error::{ConfigError, ErrorKind, Position};
+pub use http::{HttpConfig, IpRange, RouteLimit};
 pub use location::{BayConfig, DoorConfig, LocationConfig};
 pub use privacy::{MAX_RETENTION_DAYS, PrivacyConfig};
 pub use secrets::{EnvRequirement, Secret, Secrets};
@@ -66,6 +68,8 @@ pub struct Config {
     pub console: ConsoleConfig,
     /// `[privacy]`: the retention period.
     pub privacy: PrivacyConfig,
+    /// `[http]`: direct HTTPS, body size and rate limits.
+    pub http: HttpConfig,
     /// At least one; ids unique.
     pub locations: Vec<LocationConfig>,
 }

@@ -328,6 +328,10 @@ pub struct ConsoleConfig {
     /// the one the proxy appended). Unset: the TCP peer's address. Set it
     /// only when ClubOS is reachable through the proxy alone.
     pub client_ip_header: Option<String>,
+    /// The proxies' addresses (or CIDR ranges): `client_ip_header` is read
+    /// only from a TCP peer in one of them, else the peer itself counts.
+    /// Required with `client_ip_header`.
+    pub trusted_proxies: Vec<crate::http::IpRange>,
 }
 
 impl Default for ConsoleConfig {
@@ -338,6 +342,7 @@ impl Default for ConsoleConfig {
             login_max_failures: 5,
             login_lockout_minutes: 15,
             client_ip_header: None,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -94,6 +94,13 @@ impl Config {
         if let Err(why) = self.privacy.validate() {
             return bad("privacy.retention_days".into(), why);
         }
+        if co.client_ip_header.is_some() == co.trusted_proxies.is_empty() {
+            let why = "set both client_ip_header and trusted_proxies (the proxies' addresses), or neither";
+            return bad("console.trusted_proxies".into(), why.into());
+        }
+        if let Err((key, why)) = self.http.check() {
+            return bad(key, why);
+        }
         if self.notify.sms.is_some() && self.connectors.openphone.is_none() {
             return bad(
                 "notify.sms".into(),

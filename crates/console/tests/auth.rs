@@ -145,7 +145,7 @@ async fn repeated_failures_lock_the_login() {
 
 #[tokio::test]
 async fn behind_a_proxy_the_lockout_counts_per_forwarded_client() {
-    let c = spawn("[console]\nclient_ip_header = \"x-forwarded-for\"").await;
+    let c = spawn("[console]\nclient_ip_header = \"x-forwarded-for\"\ntrusted_proxies = [\"127.0.0.1\"]").await;
     c.account("ops@example.com", Role::Operator, &[]).await;
     c.account("other@example.com", Role::Operator, &[]).await;
     let mut attacker = Client::with_header(&c, "x-forwarded-for", "198.51.100.1, 10.0.0.7");

@@ -51,6 +51,20 @@ phone_number = "{FACILITY_NUMBER}"
 bays = [ {{ number = 1, ninjaone_device_id = 101 }}, {{ number = 2, ninjaone_device_id = 102 }},
          {{ number = 3, ninjaone_device_id = 103 }}, {{ number = 4, ninjaone_device_id = 104 }} ]
 doors = [ {{ id = "front", unifi_door_id = "sandbox-front" }} ]
+# A benchmark of the pipeline, not of the rate limits: every webhook, the
+# bookings set up through /api and the /metrics polls come from one address.
+[http.webhook]
+body_limit_bytes = 65536
+requests_per_second = 1000000
+burst = 1000000
+[http.api]
+body_limit_bytes = 65536
+requests_per_second = 1000000
+burst = 1000000
+[http.ops]
+body_limit_bytes = 1024
+requests_per_second = 1000000
+burst = 1000000
 {model}"#
     )
 }

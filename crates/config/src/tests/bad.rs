@@ -26,7 +26,7 @@ fn cases() -> Vec<(String, &'static str, &'static str)> {
         (
             with("[srever]\nlisten = \"127.0.0.1:8080\""),
             "srever",
-            "unknown key; expected one of `server`, `agent`, `limits`, `time_rules`, `signals`, `llm`, `connectors`, `bookings`, `notify`, `console`, `privacy`, `locations`",
+            "unknown key; expected one of `server`, `agent`, `limits`, `time_rules`, `signals`, `llm`, `connectors`, `bookings`, `notify`, `console`, `privacy`, `http`, `locations`",
         ),
         (
             with("[agent]\nworkers = \"two\""),

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use clubos_server::App;
 use clubos_server::auth::{self, LoginError, accounts::change_own_password, session};
+use clubos_server::http::limits::client_ip;
 use maud::{Markup, html};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
@@ -24,7 +25,8 @@ use crate::view::{ConsoleError, csrf_field};
 const LOGIN_COOKIE: &str = "clubos_login";
 
 /// The client's address: from the configured proxy header
-/// (`[console] client_ip_header`, its last entry) or the TCP peer.
+/// (`[console] client_ip_header`, its last entry) when the TCP peer is one
+/// of `trusted_proxies`, else the TCP peer.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub Option<IpAddr>);
 
@@ -32,18 +34,9 @@ impl FromRequestParts<Arc<App>> for ClientAddr {
     type Rejection = std::convert::Infallible;
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, Self::Rejection> {
         let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        let Some(name) = app.config.console.client_ip_header.as_deref() else {
-            return Ok(ClientAddr(peer));
-        };
-        let forwarded = parts
-            .headers
-            .get_all(name)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .last()
-            .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
-        Ok(ClientAddr(forwarded.or(peer)))
+        let c = &app.config.console;
+        let ip = client_ip(c.client_ip_header.as_deref(), &c.trusted_proxies, peer, &parts.headers);
+        Ok(ClientAddr(ip))
     }
 }
 

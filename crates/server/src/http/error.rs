@@ -22,8 +22,11 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
-    #[error("request body is larger than {0} bytes")]
-    TooLarge(usize),
+    #[error("request body is too large{}", .0.map(|n| format!(" (at most {n} bytes)")).unwrap_or_default())]
+    TooLarge(Option<usize>),
+    /// Too many requests from this client; retry after this many seconds.
+    #[error("too many requests; retry in {0} s")]
+    RateLimited(u64),
     #[error("{0}")]
     Unavailable(String),
     #[error("internal error")]
@@ -40,6 +43,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             ApiError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+            ApiError::RateLimited(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
@@ -59,6 +63,9 @@ impl IntoResponse for ApiError {
         }
         if matches!(self, ApiError::Unavailable(_)) {
             resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if let ApiError::RateLimited(seconds) = self {
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         resp
     }
@@ -92,7 +99,7 @@ impl From<JsonRejection> for ApiError {
 impl From<BytesRejection> for ApiError {
     fn from(r: BytesRejection) -> Self {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::TooLarge(super::BODY_LIMIT)
+            ApiError::TooLarge(None)
         } else {
             ApiError::BadRequest(r.body_text())
         }

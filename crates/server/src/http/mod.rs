@@ -6,6 +6,7 @@ mod admin;
 pub mod auth;
 mod error;
 mod knowledge;
+pub mod limits;
 mod ops;
 mod privacy;
 mod review;
@@ -31,9 +32,6 @@ pub fn admin_setting_key() -> &'static str {
 
 use crate::app::App;
 
-/// Largest request body accepted anywhere (64 KiB).
-pub const BODY_LIMIT: usize = 64 * 1024;
-
 /// JSON body extractor whose failures are [`ApiError`]s with the reason.
 #[derive(Debug, FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
@@ -56,7 +54,8 @@ async fn need_admin(req: Request, next: Next) -> Result<Response, ApiError> {
 }
 
 /// The application router with `extra` routes (the operator console)
-/// mounted beside the API, under the same limits and tracing.
+/// mounted beside the API, under the same limits (`limits.rs`: a body size
+/// and a rate per route class and client) and tracing.
 pub fn router_with(app: Arc<App>, extra: Router<Arc<App>>) -> Router {
     // Reading: every role (viewers included).
     let view = Router::new()
@@ -103,6 +102,7 @@ pub fn router_with(app: Arc<App>, extra: Router<Arc<App>>) -> Router {
         .merge(operate)
         .merge(administer)
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&app), auth::authenticate));
+    let limiter = Arc::new(limits::Limiter::new(&app.config));
     Router::new()
         .route("/webhooks/openphone", post(webhook::openphone))
         .route("/healthz", get(ops::healthz))
@@ -111,7 +111,10 @@ pub fn router_with(app: Arc<App>, extra: Router<Arc<App>>) -> Router {
         .nest("/api", api)
         .merge(extra)
         .fallback(ops::not_found)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // `limits::enforce` bounds every body by its class; the upload
+        // routes keep their own tighter caps.
+        .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::from_fn_with_state(limiter, limits::enforce))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(app)
 }
