@@ -25,6 +25,10 @@ use std::time::Duration;
 use clubos_domain::SopId;
 
 pub use error::ReviewError;
+/// The strict readers of the tools' input, exposed for the fuzz targets
+/// (`fuzz/`); not an API.
+#[doc(hidden)]
+pub use read::{change as read_change, findings as read_findings, structured as read_structured};
 
 use crate::sop::Sop;
 

@@ -37,7 +37,7 @@ struct Structured {
 }
 
 /// `propose_sops` input: `{"sops": [record, …]}`.
-pub(crate) fn structured(input: Value) -> Result<Vec<Sop>, ReviewError> {
+pub fn structured(input: Value) -> Result<Vec<Sop>, ReviewError> {
     let s: Structured = serde_json::from_value(input).map_err(|e| bad(format!("propose_sops input: {e}")))?;
     s.sops.into_iter().enumerate().map(|(i, v)| sop(v, &format!("sops[{i}]"))).collect()
 }
@@ -60,7 +60,7 @@ struct RawFinding {
 /// `report_findings` input. Each finding names two distinct SOPs of
 /// `known` (the changed one and those it was compared with), explains
 /// itself, and proposes a record under one of the two ids.
-pub(crate) fn findings(input: Value, known: &HashSet<SopId>) -> Result<Vec<Finding>, ReviewError> {
+pub fn findings(input: Value, known: &HashSet<SopId>) -> Result<Vec<Finding>, ReviewError> {
     let f: Findings = serde_json::from_value(input).map_err(|e| bad(format!("report_findings input: {e}")))?;
     let mut out = Vec::with_capacity(f.findings.len());
     for (i, raw) in f.findings.into_iter().enumerate() {
@@ -104,7 +104,7 @@ struct Change {
 
 /// `propose_sop_change` input: a new version of `flagged` (same id) or
 /// null, with the explanation.
-pub(crate) fn change(input: Value, flagged: &SopId) -> Result<(Option<Sop>, String), ReviewError> {
+pub fn change(input: Value, flagged: &SopId) -> Result<(Option<Sop>, String), ReviewError> {
     let c: Change = serde_json::from_value(input).map_err(|e| bad(format!("propose_sop_change input: {e}")))?;
     let explanation = c.explanation.trim().to_owned();
     let Some(value) = c.change else {
