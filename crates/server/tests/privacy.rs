@@ -18,7 +18,14 @@ async fn an_admin_exports_then_forgets_one_customer() {
     assert_eq!(status, 200);
     let (_, ack) = t.text(PAT, "bay 2 trackman is frozen").await;
     let pat = thread_id(&ack);
-    let pat_thread = t.settled(pat, 1).await;
+    // The reset, then the reply that reports it: wait for both, or the
+    // snapshot can be taken between them.
+    let pat_thread = t
+        .wait_thread(pat, |t| {
+            t["decisions"].as_array().is_some_and(|d| !d.is_empty())
+                && t["actions"].as_array().is_some_and(|a| a.len() >= 2 && a.iter().all(|a| a["status"] != "pending"))
+        })
+        .await;
     let (_, ack) = t.text(LEE, "what are your hours").await;
     let lee = thread_id(&ack);
     t.settled(lee, 1).await;
