@@ -387,7 +387,8 @@ async fn measure(
     let mut soak_ok = true;
     if let (Some(faults), Some(child)) = (&soak_faults, t.children.first()) {
         let samples = soak_samples.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        soak_ok = soak::print(&samples, faults, &soak::audit(&child.dir.join("clubos.db"))?);
+        let (audit, waited) = soak::settled_audit(&child.dir.join("clubos.db")).await?;
+        soak_ok = soak::print(&samples, faults, &audit, waited);
     }
     if let Some((alerts, p)) = &probe {
         overload::print(p, *alerts, u64::from(args.workers) * t.bases.len() as u64);

@@ -39,9 +39,18 @@ pub enum TimeAction {
     Timeout,
 }
 
+/// The only statuses the rules act on: threads the AI is handling. The
+/// scheduler reads just these, so escalated threads waiting for a human (of
+/// which an unattended site can gather thousands) cost it nothing.
+pub const WATCHED: [ThreadStatus; 3] =
+    [ThreadStatus::Pending, ThreadStatus::AwaitingAi, ThreadStatus::AwaitingResponse];
+
 /// Applies the rules to one thread at `now`. Only threads the AI is handling
 /// are touched: a thread a human owns or that is closed is left alone.
 pub fn evaluate(t: &ThreadClock, now: Timestamp, rules: &TimeRules) -> Option<TimeAction> {
+    if !WATCHED.contains(&t.status) {
+        return None;
+    }
     let mins = |m: u32| SignedDuration::from_mins(i64::from(m));
     let waiting_on_ai = matches!(t.status, ThreadStatus::Pending | ThreadStatus::AwaitingAi);
     if waiting_on_ai {
@@ -63,8 +72,7 @@ pub fn evaluate(t: &ThreadClock, now: Timestamp, rules: &TimeRules) -> Option<Ti
             )));
         }
     }
-    let idle_applies = waiting_on_ai || t.status == ThreadStatus::AwaitingResponse;
-    if idle_applies && now.duration_since(t.updated_at) > mins(rules.idle_timeout_minutes) {
+    if now.duration_since(t.updated_at) > mins(rules.idle_timeout_minutes) {
         return Some(TimeAction::Timeout);
     }
     None
@@ -123,6 +131,17 @@ mod tests {
             ThreadStatus::AiResolved,
         ] {
             assert_eq!(evaluate(&clock(s, Some(0), None, 0), at(600), &r), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn the_rules_act_exactly_on_the_watched_statuses() {
+        // The scheduler reads only WATCHED threads: a status the rules could
+        // act on but that is missing from WATCHED would never be acted on.
+        let r = TimeRules::default();
+        for &s in ThreadStatus::ALL {
+            let acted = evaluate(&clock(s, Some(0), None, 0), at(600), &r).is_some();
+            assert_eq!(acted, WATCHED.contains(&s), "{s}");
         }
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clubos_domain::ThreadStatus;
-use clubos_domain::time_rules::{ThreadClock, TimeAction, TimeRules, evaluate};
+use clubos_domain::time_rules::{ThreadClock, TimeAction, TimeRules, WATCHED, evaluate};
 use clubos_store::{Escalation, NewNotification, Severity, StoreError, ThreadUpdate};
 use jiff::Timestamp;
 use serde_json::json;
@@ -33,7 +33,7 @@ pub fn rules(app: &App) -> TimeRules {
 pub async fn run_time_rules(app: &App, now: Timestamp) -> Result<usize, StoreError> {
     let rules = rules(app);
     let mut changed = 0;
-    for t in app.store.open_thread_times().await? {
+    for t in app.store.thread_times(&WATCHED).await? {
         let clock = ThreadClock {
             status: t.status,
             created_at: t.created_at,

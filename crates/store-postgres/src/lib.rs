@@ -25,7 +25,7 @@ mod work;
 
 use async_trait::async_trait;
 use clubos_domain::policy::{Budget, LedgerScope, TokenUsage};
-use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber};
+use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber, ThreadStatus};
 use clubos_store::*;
 use jiff::{SignedDuration, Timestamp};
 
@@ -165,8 +165,9 @@ impl Store for PostgresStore {
     async fn thread(&self, id: ThreadId) -> Result<Option<ThreadDetail>> {
         in_tx!(self, |tx| reads::thread_detail(&tx, id))
     }
-    async fn open_thread_times(&self) -> Result<Vec<ThreadTimes>> {
-        in_tx!(self, |tx| reads::open_thread_times(&tx))
+    async fn thread_times(&self, statuses: &[ThreadStatus]) -> Result<Vec<ThreadTimes>> {
+        let statuses: Vec<&'static str> = statuses.iter().map(|s| s.as_str()).collect();
+        in_tx!(self, |tx| reads::thread_times(&tx, &statuses))
     }
     async fn upsert_booking(&self, booking: &Booking) -> Result<()> {
         in_tx!(self, |tx| reads::upsert_booking(&tx, booking))

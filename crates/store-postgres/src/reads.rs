@@ -78,12 +78,12 @@ fn decision_row(r: &Row) -> Result<DecisionRow> {
     })
 }
 
-pub(crate) async fn open_thread_times(tx: &Tx<'_>) -> Result<Vec<ThreadTimes>> {
+pub(crate) async fn thread_times(tx: &Tx<'_>, statuses: &[&str]) -> Result<Vec<ThreadTimes>> {
     let found = query(
         tx,
         "SELECT id, status, created_at, updated_at, last_inbound_at, last_outbound_at FROM threads
-         WHERE status NOT IN ('resolved', 'ai_resolved', 'timeout', 'merged') ORDER BY id",
-        &[],
+         WHERE status = ANY($1) ORDER BY id",
+        &[&statuses],
     )
     .await?;
     rows(&found, |r| {

@@ -25,7 +25,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use clubos_domain::policy::{Budget, LedgerScope, TokenUsage};
-use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber};
+use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber, ThreadStatus};
 use clubos_store::*;
 use jiff::{SignedDuration, Timestamp};
 use rusqlite::Connection;
@@ -217,8 +217,9 @@ impl Store for SqliteStore {
     async fn thread(&self, id: ThreadId) -> Result<Option<ThreadDetail>> {
         self.read(move |c| reads::thread_detail(c, id)).await
     }
-    async fn open_thread_times(&self) -> Result<Vec<ThreadTimes>> {
-        self.read(reads::open_thread_times).await
+    async fn thread_times(&self, statuses: &[ThreadStatus]) -> Result<Vec<ThreadTimes>> {
+        let statuses: Vec<&'static str> = statuses.iter().map(|s| s.as_str()).collect();
+        self.read(move |c| reads::thread_times(c, &statuses)).await
     }
     async fn upsert_booking(&self, booking: &Booking) -> Result<()> {
         let b = booking.clone();

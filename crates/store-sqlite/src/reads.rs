@@ -83,13 +83,16 @@ fn decision_row(r: &Row<'_>) -> rusqlite::Result<DecisionRow> {
     })
 }
 
-pub(crate) fn open_thread_times(c: &Connection) -> Result<Vec<ThreadTimes>> {
+pub(crate) fn thread_times(c: &Connection, statuses: &[&str]) -> Result<Vec<ThreadTimes>> {
+    // The statuses as one JSON array: one cached statement whatever their
+    // number, and the IN list still walks `threads_by_status`.
+    let statuses = serde_json::to_string(statuses).map_err(|e| StoreError::Backend(e.to_string()))?;
     c.prepare_cached(
         "SELECT id, status, created_at, updated_at, last_inbound_at, last_outbound_at FROM threads
-         WHERE status NOT IN ('resolved', 'ai_resolved', 'timeout', 'merged')",
+         WHERE status IN (SELECT value FROM json_each(?1)) ORDER BY id",
     )
     .map_err(sql_err)?
-    .query_map([], |r| {
+    .query_map([statuses], |r| {
         Ok(ThreadTimes {
             id: r.get(0)?,
             status: parse(&r.get::<_, String>(1)?)?,

@@ -23,7 +23,7 @@ mod review;
 
 use async_trait::async_trait;
 use clubos_domain::policy::{Budget, LedgerScope, TokenUsage};
-use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber};
+use clubos_domain::{ActionOutcome, ActionRecord, Booking, CustomerFlags, LocationId, PhoneNumber, ThreadStatus};
 use jiff::{SignedDuration, Timestamp};
 
 pub use accounts::*;
@@ -129,8 +129,9 @@ pub trait Store:
 
     async fn list_threads(&self, filter: ThreadFilter) -> Result<Vec<ThreadRow>>;
     async fn thread(&self, id: ThreadId) -> Result<Option<ThreadDetail>>;
-    /// Open threads with their times, for the scheduler's rules.
-    async fn open_thread_times(&self) -> Result<Vec<ThreadTimes>>;
+    /// The threads in any of `statuses` with their times, for the
+    /// scheduler's rules (which pass `time_rules::WATCHED`), oldest first.
+    async fn thread_times(&self, statuses: &[ThreadStatus]) -> Result<Vec<ThreadTimes>>;
 
     // ---- bookings and customers ----
 

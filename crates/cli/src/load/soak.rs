@@ -138,6 +138,26 @@ pub struct Audit {
     pub by_status: Vec<(String, i64)>,
 }
 
+/// How long [`settled_audit`] waits for the last messages after the run's
+/// last decision was counted: a decision is counted when it is recorded, and
+/// its reply, the message's `processed` mark and the queue release follow.
+const DRAIN_WAIT: Duration = Duration::from_secs(60);
+
+/// [`audit`] once the queue is empty and every message is processed, or
+/// after [`DRAIN_WAIT`] with whatever is left then (the report says how long
+/// it waited).
+pub async fn settled_audit(db: &std::path::Path) -> anyhow::Result<(Audit, Duration)> {
+    let started = Instant::now();
+    loop {
+        let a = audit(db)?;
+        let drained = a.queue_left == 0 && a.messages_undecided == 0;
+        if drained || started.elapsed() >= DRAIN_WAIT {
+            return Ok((a, started.elapsed()));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
 pub fn audit(db: &std::path::Path) -> anyhow::Result<Audit> {
     let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     let one = |sql: &str| c.query_row(sql, [], |r| r.get::<_, i64>(0));
@@ -160,7 +180,7 @@ pub fn audit(db: &std::path::Path) -> anyhow::Result<Audit> {
 }
 
 /// The report's lines; false when a soak condition failed.
-pub fn print(samples: &[Sample], faults: &[String], a: &Audit) -> bool {
+pub fn print(samples: &[Sample], faults: &[String], a: &Audit, waited: Duration) -> bool {
     println!("  soak faults        {} changes:", faults.len());
     for f in faults {
         println!("                     {f}");
@@ -187,7 +207,8 @@ pub fn print(samples: &[Sample], faults: &[String], a: &Audit) -> bool {
     let clean = a.queue_left == 0 && a.messages_undecided == 0 && a.device_actions_twice == 0;
     ok &= clean;
     println!(
-        "  soak database      queue left {}, undecided messages {}, device actions {} ({}), run twice {}",
+        "  soak database      {:.1} s after the last decision: queue left {}, undecided messages {}, device actions {} ({}), run twice {}",
+        waited.as_secs_f64(),
         a.queue_left,
         a.messages_undecided,
         a.device_actions,

@@ -1,6 +1,7 @@
 //! Guards that keep the AI off threads a human took and stop two deciders
 //! from deciding one message: compare-and-set thread updates, the queue
-//! claim on decisions, and "each message is decided once".
+//! claim on decisions, and "each message is decided once"; and the
+//! scheduler's read of the threads its time rules watch.
 
 use clubos_domain::{Priority, ThreadStatus};
 use jiff::SignedDuration;
@@ -59,4 +60,29 @@ pub(super) async fn decisions_need_the_claim_and_undecided_messages(s: &impl Sto
     assert_eq!(s.thread(tid).await.unwrap().unwrap().decisions.len(), 1, "the refused ones wrote nothing");
     s.release(tid, "w1", Release::DeferUntil(t(0)), t(0)).await.unwrap();
     assert_eq!(s.claim("w1", t(0), lease).await.unwrap().unwrap().attempts, 2);
+}
+
+pub(super) async fn thread_times_reads_only_the_statuses_asked(s: &impl Store) {
+    let mut ids = Vec::new();
+    for (n, status) in [(50, None), (51, Some(ThreadStatus::Escalated)), (52, Some(ThreadStatus::Resolved))] {
+        let (tid, _, _) = stored(s.ingest(inbound(&format!("tt{n}"), n, 0, Priority::Normal)).await.unwrap());
+        if let Some(status) = status {
+            s.update_thread(tid, ThreadUpdate { status: Some(status), ..ThreadUpdate::default() }, t(1)).await.unwrap();
+        }
+        ids.push(tid);
+    }
+    let watched = [ThreadStatus::Pending, ThreadStatus::AwaitingAi, ThreadStatus::AwaitingResponse];
+    let found = s.thread_times(&watched).await.unwrap();
+    assert_eq!(found.iter().map(|x| x.id).collect::<Vec<_>>(), vec![ids[0]], "only the thread waiting for the AI");
+    assert_eq!(
+        (found[0].status, found[0].created_at, found[0].last_inbound_at),
+        (ThreadStatus::AwaitingAi, t(0), Some(t(0)))
+    );
+    let found = s.thread_times(&[ThreadStatus::Escalated, ThreadStatus::Resolved]).await.unwrap();
+    assert_eq!(
+        found.iter().map(|x| (x.id, x.status)).collect::<Vec<_>>(),
+        vec![(ids[1], ThreadStatus::Escalated), (ids[2], ThreadStatus::Resolved)]
+    );
+    assert_eq!(found[0].updated_at, t(1));
+    assert!(s.thread_times(&[]).await.unwrap().is_empty(), "no status, no thread");
 }

@@ -27,6 +27,7 @@ where
     queue_overflow_alerts_once(&make().await).await;
     guards::compare_and_set_updates(&make().await).await;
     guards::decisions_need_the_claim_and_undecided_messages(&make().await).await;
+    guards::thread_times_reads_only_the_statuses_asked(&make().await).await;
     ledger::scoped_reads_match_the_reference(&make().await).await;
     delivery::slack_once_and_on_call_until_acknowledged(&make().await).await;
     tokens::reservations_respect_the_caps(&make().await).await;
