@@ -1,7 +1,8 @@
 //! `clubos load --soak-minutes M --rate R`: the service at a steady rate for
-//! M minutes while faults come and go — a bay whose vendor answers 500, a
-//! bay that never answers (the action timeout fires), the model answering
-//! 500, the model hanging — against a local OpenAI-compatible model server
+//! M minutes while faults come and go — a bay or the door whose vendor
+//! answers 500, a bay or the door that never answers (the action timeout
+//! fires), the SMS line answering 500, the model answering 500, the model
+//! hanging — against a local OpenAI-compatible model server
 //! run here. The child's resident memory and open descriptors are read
 //! every minute; the report compares the end with the five-minute mark and
 //! checks, in the child's database, that the queue drained, every message
@@ -58,6 +59,9 @@ pub async fn start_model() -> anyhow::Result<FakeModel> {
     Ok(FakeModel { base, mode })
 }
 
+/// The sandbox devices the faults touch (all set back to working after each).
+const FAULTY: [&str; 4] = ["bay:2", "bay:3", "door:front", "sms"];
+
 /// Every `every`, the next fault for half of the period, then all healthy
 /// again; until `stop`. Returns what it did, with the run's seconds.
 pub async fn faults(
@@ -78,16 +82,20 @@ pub async fn faults(
         if sleep_or_stop(every / 2, &stop).await {
             break;
         }
-        let what = match k % 4 {
+        let what = match k % 7 {
             0 => device("bay:2", "fail").await.map(|_| "bay 2 answers 500"),
-            1 => device("bay:3", "hang").await.map(|_| "bay 3 never answers"),
+            1 => device("door:front", "hang").await.map(|_| "the front door never answers"),
             2 => Ok(model.mode.swap(ERROR, Ordering::Relaxed)).map(|_| "model answers 500"),
+            3 => device("bay:3", "hang").await.map(|_| "bay 3 never answers"),
+            4 => device("sms", "fail").await.map(|_| "the SMS line answers 500"),
+            5 => device("door:front", "fail").await.map(|_| "the front door answers 500"),
             _ => Ok(model.mode.swap(HANG, Ordering::Relaxed)).map(|_| "model hangs"),
         };
         log.push(format!("{:>5.0} s  {}", started.elapsed().as_secs_f64(), what.unwrap_or("fault not set")));
         let stopped = sleep_or_stop(every / 2, &stop).await;
-        let _ = device("bay:2", "succeed").await;
-        let _ = device("bay:3", "succeed").await;
+        for d in FAULTY {
+            let _ = device(d, "succeed").await;
+        }
         model.mode.store(UP, Ordering::Relaxed);
         log.push(format!("{:>5.0} s  all healthy", started.elapsed().as_secs_f64()));
         if stopped {
