@@ -209,7 +209,7 @@ fn has_key(doc: &DeTable<'_>, table: &str, key: &str) -> bool {
 
 /// Reads and parses the autonomy profile; its errors name that file.
 fn load_profile(file: &Path, path: &Path) -> Result<AutonomyProfile, ConfigError> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::read_capped(path)
         .map_err(|e| ConfigError::at(file, "agent.autonomy_profile", format!("cannot read {}: {e}", path.display())))?;
     AutonomyProfile::from_json(&text).map_err(|e| ConfigError {
         file: path.to_owned(),

@@ -77,7 +77,7 @@ pub struct Config {
 impl Config {
     /// Reads, parses and validates `path`, then loads the autonomy profile.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::read(path, &e))?;
+        let text = read_capped(path).map_err(|e| ConfigError::read(path, &e))?;
         Self::parse(&text, path)
     }
 
@@ -96,4 +96,23 @@ impl Config {
     pub fn location_by_phone(&self, number: &PhoneNumber) -> Option<&LocationConfig> {
         self.locations.iter().find(|l| l.phone_number.as_ref() == Some(number))
     }
+}
+
+/// The largest config or autonomy-profile file read (real ones are a few
+/// KiB): a path pointed at a device or a huge file fails at once with a
+/// clear error instead of stalling the start-up.
+pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
+
+/// Reads `path` as UTF-8, refusing more than [`MAX_FILE_BYTES`].
+pub(crate) fn read_capped(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut text = String::new();
+    std::fs::File::open(path)?.take(MAX_FILE_BYTES + 1).read_to_string(&mut text)?;
+    if text.len() as u64 > MAX_FILE_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("larger than {} KiB; is it the right file?", MAX_FILE_BYTES / 1024),
+        ));
+    }
+    Ok(text)
 }

@@ -345,3 +345,17 @@ fn an_unreadable_file_is_a_read_error() {
     assert_eq!((&e.kind, &e.key), (&ErrorKind::Read, &None));
     assert!(e.to_string().starts_with("/nonexistent/clubos.toml: cannot read the file: "), "{e}");
 }
+
+#[test]
+fn an_oversized_or_endless_file_is_refused_at_once() {
+    let d = Dir::new();
+    let big = format!("# {}\n", "x".repeat(crate::MAX_FILE_BYTES as usize));
+    let e = Config::load(&d.write("clubos.toml", &big)).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Read);
+    assert!(e.reason.contains("larger than 1024 KiB"), "{e}");
+    // A profile pointed at a device that never ends: refused, not read forever.
+    let text = format!("[agent]\nautonomy_profile = \"/dev/zero\"\n{BASE}");
+    let e = Config::load(&d.write("clubos.toml", &text)).unwrap_err();
+    assert_eq!(e.key.as_deref(), Some("agent.autonomy_profile"));
+    assert!(e.reason.contains("larger than 1024 KiB"), "{e}");
+}
