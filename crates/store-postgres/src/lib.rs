@@ -199,6 +199,9 @@ impl Store for PostgresStore {
     async fn notifications(&self, unacked_only: bool) -> Result<Vec<NotificationRow>> {
         in_tx!(self, |tx| reads::notifications(&tx, unacked_only))
     }
+    async fn open_notification(&self, dedupe_key: &str) -> Result<Option<NotificationRow>> {
+        in_tx!(self, |tx| reads::open_notification(&tx, dedupe_key))
+    }
     async fn ack_notification(&self, id: i64, by: &str, at: Timestamp) -> Result<bool> {
         in_tx!(self, |tx| reads::ack_notification(&tx, id, by, at))
     }

@@ -228,6 +228,14 @@ pub(crate) async fn notifications(tx: &Tx<'_>, unacked_only: bool) -> Result<Vec
     rows(&found, notification_row)
 }
 
+pub(crate) async fn open_notification(tx: &Tx<'_>, key: &str) -> Result<Option<NotificationRow>> {
+    let sql = format!("SELECT {NOTIFICATION_COLUMNS} FROM notifications WHERE dedupe_key = $1 AND acked_at IS NULL");
+    match query_opt(tx, &sql, &[&key]).await? {
+        Some(r) => notification_row(&r).map(Some),
+        None => Ok(None),
+    }
+}
+
 pub(crate) async fn ack_notification(tx: &Tx<'_>, id: i64, by: &str, at: Timestamp) -> Result<bool> {
     let exists = query_opt(tx, "SELECT 1 FROM notifications WHERE id = $1", &[&id]).await?.is_some();
     exec(

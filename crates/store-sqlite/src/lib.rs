@@ -255,6 +255,10 @@ impl Store for SqliteStore {
     async fn notifications(&self, unacked_only: bool) -> Result<Vec<NotificationRow>> {
         self.read(move |c| reads::notifications(c, unacked_only)).await
     }
+    async fn open_notification(&self, dedupe_key: &str) -> Result<Option<NotificationRow>> {
+        let key = dedupe_key.to_owned();
+        self.read(move |c| reads::open_notification(c, &key)).await
+    }
     async fn ack_notification(&self, id: i64, by: &str, at: Timestamp) -> Result<bool> {
         let by = by.to_owned();
         self.write(move |c| reads::ack_notification(c, id, &by, at)).await

@@ -242,6 +242,17 @@ pub(crate) fn notifications(c: &Connection, unacked_only: bool) -> Result<Vec<No
     .map_err(sql_err)
 }
 
+pub(crate) fn open_notification(c: &Connection, key: &str) -> Result<Option<NotificationRow>> {
+    c.prepare_cached(
+        "SELECT id, kind, severity, thread_id, title, body, created_at, acked_at, acked_by FROM notifications
+         WHERE dedupe_key = ?1 AND acked_at IS NULL",
+    )
+    .map_err(sql_err)?
+    .query_row([key], notification_row)
+    .optional()
+    .map_err(sql_err)
+}
+
 pub(crate) fn ack_notification(c: &Connection, id: i64, by: &str, at: Timestamp) -> Result<bool> {
     let exists: bool = c
         .query_row("SELECT count(*) FROM notifications WHERE id = ?1", [id], |r| r.get::<_, i64>(0))

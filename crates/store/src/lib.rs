@@ -158,7 +158,13 @@ pub trait Store:
     /// Raises a notification; `None` when an unacknowledged one with the same
     /// dedupe key already exists.
     async fn notify(&self, n: NewNotification, at: Timestamp) -> Result<Option<i64>>;
+    /// The newest 500 notifications (only the unacknowledged ones with
+    /// `unacked_only`), newest first.
     async fn notifications(&self, unacked_only: bool) -> Result<Vec<NotificationRow>>;
+    /// The unacknowledged notification raised with `dedupe_key`, however
+    /// many others are newer (there is at most one: the key is unique while
+    /// it is open).
+    async fn open_notification(&self, dedupe_key: &str) -> Result<Option<NotificationRow>>;
     /// False when there is no such notification.
     async fn ack_notification(&self, id: i64, by: &str, at: Timestamp) -> Result<bool>;
     /// Notifications due on `channel` at `now`, oldest first, at most `limit`:

@@ -20,8 +20,10 @@ pub(crate) struct Outage {
 impl Outage {
     /// The outage a previous process left open, if any.
     pub(crate) async fn resume(app: &App) -> Self {
-        let open = match app.store.notifications(true).await {
-            Ok(list) => list.iter().any(|n| n.kind == DEGRADED),
+        // By its key, not by scanning the newest notifications: during an
+        // outage escalations keep coming and can bury the notice.
+        let open = match app.store.open_notification(DEGRADED).await {
+            Ok(found) => found.is_some(),
             Err(e) => {
                 tracing::warn!(error = %e, "could not read notifications; assuming no knowledge review outage");
                 false
@@ -60,7 +62,7 @@ impl Outage {
         }
         self.open = false;
         let now = app.clock.now();
-        for n in app.store.notifications(true).await?.into_iter().filter(|n| n.kind == DEGRADED) {
+        if let Some(n) = app.store.open_notification(DEGRADED).await? {
             app.store.ack_notification(n.id, "system", now).await?;
         }
         let n = NewNotification {

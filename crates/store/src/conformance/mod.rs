@@ -365,11 +365,15 @@ async fn notifications_audit_settings_sops(s: &impl Store) {
     };
     let a = s.notify(n(Some("k")), t(0)).await.unwrap().expect("first");
     assert_eq!(s.notify(n(Some("k")), t(1)).await.unwrap(), None, "deduped while open");
+    assert_eq!(s.open_notification("k").await.unwrap().map(|r| r.id), Some(a));
+    assert_eq!(s.open_notification("other").await.unwrap(), None);
     assert!(s.notify(n(None), t(1)).await.unwrap().is_some());
     assert_eq!(s.notifications(true).await.unwrap().len(), 2);
     assert!(s.ack_notification(a, "ops", t(2)).await.unwrap());
     assert!(!s.ack_notification(9999, "ops", t(2)).await.unwrap());
-    assert!(s.notify(n(Some("k")), t(3)).await.unwrap().is_some(), "a new episode after the ack");
+    assert_eq!(s.open_notification("k").await.unwrap(), None, "acknowledged: no longer open");
+    let b = s.notify(n(Some("k")), t(3)).await.unwrap().expect("a new episode after the ack");
+    assert_eq!(s.open_notification("k").await.unwrap().map(|r| (r.id, r.created_at)), Some((b, t(3))));
     let all = s.notifications(false).await.unwrap();
     assert_eq!(all.len(), 3);
     assert_eq!(all.iter().find(|r| r.id == a).unwrap().acked_by.as_deref(), Some("ops"));
