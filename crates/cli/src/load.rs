@@ -321,7 +321,8 @@ async fn measure(
             let every = Duration::from_secs(args.fault_every.max(2));
             let faults =
                 soak::faults(client.clone(), base.clone(), token.clone(), model, every, Arc::clone(&soak_stop));
-            let watch = soak::watch(child.pid.to_string(), Arc::clone(&soak_stop), Arc::clone(&soak_samples));
+            let watch =
+                soak::watch(child.pid.to_string(), child.port, Arc::clone(&soak_stop), Arc::clone(&soak_samples));
             Some((tokio::spawn(faults), tokio::spawn(watch)))
         }
         _ => None,
@@ -388,7 +389,7 @@ async fn measure(
     if let (Some(faults), Some(child)) = (&soak_faults, t.children.first()) {
         let samples = soak_samples.lock().unwrap_or_else(|p| p.into_inner()).clone();
         let (audit, waited) = soak::settled_audit(&child.dir.join("clubos.db")).await?;
-        soak_ok = soak::print(&samples, faults, &audit, waited);
+        soak_ok = soak::print(&samples, faults, &audit, waited, args.concurrency.max(1));
     }
     if let Some((alerts, p)) = &probe {
         overload::print(p, *alerts, u64::from(args.workers) * t.bases.len() as u64);

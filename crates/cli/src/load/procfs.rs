@@ -1,6 +1,8 @@
 //! Resource figures of a process from Linux `/proc`: resident memory (now
-//! and peak), threads, open file descriptors and CPU time.
+//! and peak), threads, open file descriptors, CPU time, and how many of the
+//! descriptors are TCP connections accepted on a given port.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 /// Kernel clock ticks per second for `/proc/<pid>/stat` times (USER_HZ,
@@ -55,6 +57,40 @@ fn cpu_time(stat: &str) -> Option<Duration> {
     Some(Duration::from_millis((utime + stime) * 1000 / TICKS_PER_SECOND))
 }
 
+/// How many of `pid`'s descriptors are TCP connections accepted on `port`
+/// (its listener excluded): the connections a client chose to hold open.
+pub fn accepted_connections(pid: &str, port: u16) -> Option<u64> {
+    let inodes: HashSet<u64> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .ok()?
+        .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+        .filter_map(|l| l.to_str()?.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok())
+        .collect();
+    let mut n = 0;
+    for table in ["tcp", "tcp6"] {
+        // The process's own network namespace's table.
+        let text = std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+        n += accepted_in(&text, &inodes, port);
+    }
+    Some(n)
+}
+
+/// Lines of a `/proc/net/tcp` table whose socket is one of `inodes`, whose
+/// local port is `port` and whose state is not LISTEN (`0A`).
+fn accepted_in(table: &str, inodes: &HashSet<u64>, port: u16) -> u64 {
+    let port = format!(":{port:04X}");
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            let inode = f.get(9).and_then(|i| i.parse::<u64>().ok());
+            f.get(1).is_some_and(|local| local.ends_with(&port))
+                && f.get(3).is_some_and(|st| *st != "0A")
+                && inode.is_some_and(|i| inodes.contains(&i))
+        })
+        .count() as u64
+}
+
 /// KiB as MiB with one decimal, or `?`.
 pub fn mib(kib: Option<u64>) -> String {
     kib.map_or_else(|| "?".to_owned(), |k| format!("{:.1} MiB", k as f64 / 1024.0))
@@ -74,6 +110,22 @@ mod tests {
         let stat = "4242 (tokio runtime) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 7 0 1 2 3";
         assert_eq!(cpu_time(stat), Some(Duration::from_secs(3)));
         assert_eq!(mib(Some(2048)), "2.0 MiB");
+    }
+
+    #[test]
+    fn counts_accepted_connections_on_the_port_only() {
+        let table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+   0: 0100007F:8DC1 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1001 1 0 100 0 0 10 0
+   1: 0100007F:8DC1 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 1002 1 0 20 4 30 10 -1
+   2: 0100007F:8DC1 0100007F:C351 01 00000000:00000000 00:00000000 00000000     0        0 1003 1 0 20 4 30 10 -1
+   3: 0100007F:A000 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 1004 1 0 20 4 30 10 -1
+   4: 0100007F:8DC1 0100007F:C352 01 00000000:00000000 00:00000000 00000000     0        0 2002 1 0 20 4 30 10 -1
+";
+        let mine: HashSet<u64> = [1001, 1002, 1003, 1004].into();
+        // 1001 is the listener, 1004 an outgoing connection, 2002 another process's.
+        assert_eq!(accepted_in(table, &mine, 0x8DC1), 2);
+        assert_eq!(accepted_in(table, &mine, 0xA000), 1);
+        assert_eq!(accepted_in(table, &HashSet::new(), 0x8DC1), 0);
     }
 
     #[test]

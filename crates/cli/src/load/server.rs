@@ -89,6 +89,8 @@ pub struct Server {
     child: Child,
     pub pid: u32,
     pub base_url: String,
+    /// The loopback port it serves on.
+    pub port: u16,
     pub secret: WebhookSecret,
     pub dir: PathBuf,
     log: PathBuf,
@@ -142,7 +144,7 @@ impl Server {
         } else {
             Some(tempdir)
         };
-        Ok(Server { child, pid, base_url: format!("http://{addr}"), secret, dir, log, tempdir })
+        Ok(Server { child, pid, base_url: format!("http://{addr}"), port: addr.port(), secret, dir, log, tempdir })
     }
 
     /// Polls `GET /readyz` until it answers 200 (the database is open and

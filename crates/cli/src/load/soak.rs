@@ -117,17 +117,38 @@ async fn sleep_or_stop(d: Duration, stop: &AtomicBool) -> bool {
     stop.load(Ordering::Acquire)
 }
 
-/// One reading of the child: seconds into the run, RSS (KiB), open fds.
-pub type Sample = (u64, u64, u64);
+/// One reading of the child.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// Seconds into the run.
+    pub secs: u64,
+    pub rss_kib: u64,
+    pub fds: u64,
+    /// Of `fds`, the load's own HTTP connections to the child: how many the
+    /// load's connection pool holds at that moment (up to --concurrency),
+    /// which is the client's choice, not the server's.
+    pub load_conns: u64,
+}
 
-/// Reads `pid` at the start, every minute, and once more when `stop` is set.
-pub async fn watch(pid: String, stop: Arc<AtomicBool>, out: Arc<Mutex<Vec<Sample>>>) {
+impl Sample {
+    /// The child's descriptors other than the load's connections: its
+    /// database files, logs, listener, and connections to vendors.
+    pub fn own_fds(&self) -> u64 {
+        self.fds.saturating_sub(self.load_conns)
+    }
+}
+
+/// Reads `pid` (serving on `port`) at the start, every minute, and once more
+/// when `stop` is set.
+pub async fn watch(pid: String, port: u16, stop: Arc<AtomicBool>, out: Arc<Mutex<Vec<Sample>>>) {
     let started = Instant::now();
     loop {
         let stopped = stop.load(Ordering::Acquire);
         let s = procfs::read(&pid);
-        if let (Some(rss), Some(fds)) = (s.rss_kib, s.open_fds) {
-            out.lock().unwrap_or_else(|p| p.into_inner()).push((started.elapsed().as_secs(), rss, fds));
+        let conns = procfs::accepted_connections(&pid, port);
+        if let (Some(rss_kib), Some(fds), Some(load_conns)) = (s.rss_kib, s.open_fds, conns) {
+            let sample = Sample { secs: started.elapsed().as_secs(), rss_kib, fds, load_conns };
+            out.lock().unwrap_or_else(|p| p.into_inner()).push(sample);
         }
         if stopped {
             return;
@@ -188,28 +209,46 @@ pub fn audit(db: &std::path::Path) -> anyhow::Result<Audit> {
 }
 
 /// The report's lines; false when a soak condition failed.
-pub fn print(samples: &[Sample], faults: &[String], a: &Audit, waited: Duration) -> bool {
+/// `concurrency` is --concurrency: the load opens at most that many
+/// connections for webhooks, plus one for its `/metrics` polls and one for
+/// switching faults.
+pub fn print(samples: &[Sample], faults: &[String], a: &Audit, waited: Duration, concurrency: usize) -> bool {
     println!("  soak faults        {} changes:", faults.len());
     for f in faults {
         println!("                     {f}");
     }
-    for (secs, rss, fds) in samples {
-        println!("  soak sample        {:>5} s  RSS {:>7.1} MiB  {fds} open fds", secs, *rss as f64 / 1024.0);
+    for s in samples {
+        println!(
+            "  soak sample        {:>5} s  RSS {:>7.1} MiB  {} open fds: {} its own + {} the load's connections",
+            s.secs,
+            s.rss_kib as f64 / 1024.0,
+            s.fds,
+            s.own_fds(),
+            s.load_conns
+        );
     }
-    let base = samples.iter().find(|s| s.0 >= 300).or(samples.first());
+    let base = samples.iter().find(|s| s.secs >= 300).or(samples.first());
     let last = samples.last();
     let mut ok = true;
     if let (Some(b), Some(l)) = (base, last) {
-        let rss = l.1 as f64 / b.1 as f64 - 1.0;
-        let fds = l.2 as f64 / b.2.max(1) as f64 - 1.0;
-        let within = rss.abs() <= 0.10 && fds.abs() <= 0.10;
-        ok &= within;
+        let change = |end: u64, start: u64| end as f64 / start.max(1) as f64 - 1.0;
+        let (rss, own, all) = (change(l.rss_kib, b.rss_kib), change(l.own_fds(), b.own_fds()), change(l.fds, b.fds));
+        // The load's pool opens and drops connections as it likes; the
+        // server must never hold more than the load can have open.
+        let most = concurrency as u64 + 2;
+        let conns_ok = samples.iter().all(|s| s.load_conns <= most);
+        let within = rss.abs() <= 0.10 && own.abs() <= 0.10;
+        ok &= within && conns_ok;
         println!(
-            "  soak resources     end vs {} s: RSS {:+.1} %, fds {:+.1} % → {}",
-            b.0,
+            "  soak resources     end vs {} s: RSS {:+.1} %, own fds {:+.1} % → {}; all fds {:+.1} %; load connections held {}..{} (≤ {most}: {})",
+            b.secs,
             rss * 100.0,
-            fds * 100.0,
-            if within { "within 10 %" } else { "NOT within 10 %" }
+            own * 100.0,
+            if within { "within 10 %" } else { "NOT within 10 %" },
+            all * 100.0,
+            samples.iter().map(|s| s.load_conns).min().unwrap_or(0),
+            samples.iter().map(|s| s.load_conns).max().unwrap_or(0),
+            if conns_ok { "yes" } else { "NO" }
         );
     }
     let clean = a.queue_left == 0 && a.messages_undecided == 0 && a.device_actions_twice == 0;
