@@ -71,8 +71,7 @@ pub(super) async fn thread_times_reads_only_the_statuses_asked(s: &impl Store) {
         }
         ids.push(tid);
     }
-    let watched = [ThreadStatus::Pending, ThreadStatus::AwaitingAi, ThreadStatus::AwaitingResponse];
-    let found = s.thread_times(&watched).await.unwrap();
+    let found = s.thread_times(&clubos_domain::time_rules::WATCHED).await.unwrap();
     assert_eq!(found.iter().map(|x| x.id).collect::<Vec<_>>(), vec![ids[0]], "only the thread waiting for the AI");
     assert_eq!(
         (found[0].status, found[0].created_at, found[0].last_inbound_at),
